@@ -1,0 +1,336 @@
+//! Typed Cognito claims, and [`Verified`]: what a successful verification returns.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::rules::requirement::Requirement;
+use crate::rules::token_use::ActualUse;
+use crate::rules::{groups, scope};
+
+/// The claims of a Cognito access token.
+///
+/// Machine-to-machine (client_credentials) tokens have no `username` and no groups; see
+/// [`is_machine`](Self::is_machine).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AccessClaims {
+    /// The subject: the user's id, or the client id for machine-to-machine tokens.
+    pub sub: String,
+    /// The issuer (the user pool URL).
+    pub iss: String,
+    /// The app client the token was issued to.
+    pub client_id: String,
+    /// Always `"access"`.
+    pub token_use: String,
+    /// Space-separated scopes; see [`scopes`](Self::scopes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The user's groups (`cognito:groups`); empty when the user is in none.
+    #[serde(
+        rename = "cognito:groups",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub groups: Vec<String>,
+    /// The user's username; absent in machine-to-machine tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: u64,
+    /// Issue time, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// When the user authenticated, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    /// The token's unique id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The id of the original authentication (shared by refreshed tokens); a good key for a
+    /// deny-list of signed-out sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_jti: Option<String>,
+    /// The authentication event id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// The token format version (2 for current pools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// Every other claim (for example ones added by a pre-token-generation trigger).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl AccessClaims {
+    /// The scopes, split on spaces.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> + Clone {
+        scope::split(self.scope.as_deref().unwrap_or(""))
+    }
+
+    /// Whether this is a machine-to-machine (client_credentials) token: no username.
+    pub fn is_machine(&self) -> bool {
+        self.username.is_none()
+    }
+}
+
+/// The claims of a Cognito id token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IdClaims {
+    /// The user's id.
+    pub sub: String,
+    /// The issuer (the user pool URL).
+    pub iss: String,
+    /// The app client the token was issued to.
+    pub aud: String,
+    /// Always `"id"`.
+    pub token_use: String,
+    /// The user's username (`cognito:username`).
+    #[serde(
+        rename = "cognito:username",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub username: Option<String>,
+    /// The user's groups (`cognito:groups`); empty when the user is in none.
+    #[serde(
+        rename = "cognito:groups",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub groups: Vec<String>,
+    /// The user's email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the email address is verified (accepts `true` and `"true"`, as emulators send).
+    #[serde(
+        default,
+        deserialize_with = "bool_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub email_verified: Option<bool>,
+    /// The user's phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether the phone number is verified.
+    #[serde(
+        default,
+        deserialize_with = "bool_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phone_number_verified: Option<bool>,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: u64,
+    /// Issue time, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// When the user authenticated, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    /// The token's unique id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The id of the original authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_jti: Option<String>,
+    /// The authentication event id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// The `nonce` sent in the authorization request, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Every other claim: standard attributes (`name`, `given_name`, …) and `custom:*` ones.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl IdClaims {
+    /// A custom attribute by name, without the `custom:` prefix.
+    ///
+    /// Cognito sends custom attributes as strings, whatever their declared type.
+    pub fn custom(&self, name: &str) -> Option<&Value> {
+        self.extra.get(&format!("custom:{name}"))
+    }
+}
+
+fn bool_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrString {
+        Bool(bool),
+        String(String),
+    }
+    match Option::<BoolOrString>::deserialize(d)? {
+        None => Ok(None),
+        Some(BoolOrString::Bool(b)) => Ok(Some(b)),
+        Some(BoolOrString::String(s)) => match s.as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom("expected a boolean")),
+        },
+    }
+}
+
+/// The claims of a verified token, access or id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CognitoClaims {
+    /// An access token's claims.
+    Access(AccessClaims),
+    /// An id token's claims.
+    Id(IdClaims),
+}
+
+/// A verified token: its typed claims, the raw claims, and where it came from.
+///
+/// Cheap to clone (one reference count). Every built-in rule has passed when you hold one.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    inner: Arc<VerifiedInner>,
+}
+
+#[derive(Debug)]
+struct VerifiedInner {
+    claims: CognitoClaims,
+    raw: Map<String, Value>,
+    pool: usize,
+    user_pool_id: Arc<str>,
+}
+
+impl Verified {
+    pub(crate) fn new(
+        raw: Map<String, Value>,
+        token_use: ActualUse,
+        pool: usize,
+        user_pool_id: Arc<str>,
+    ) -> Result<Self, Error> {
+        let claims = match token_use {
+            ActualUse::Access => AccessClaims::deserialize(&raw)
+                .map(CognitoClaims::Access)
+                .map_err(|_| Error::ClaimsShape {
+                    target: "a Cognito access token",
+                })?,
+            ActualUse::Id => IdClaims::deserialize(&raw)
+                .map(CognitoClaims::Id)
+                .map_err(|_| Error::ClaimsShape {
+                    target: "a Cognito id token",
+                })?,
+        };
+        Ok(Verified {
+            inner: Arc::new(VerifiedInner {
+                claims,
+                raw,
+                pool,
+                user_pool_id,
+            }),
+        })
+    }
+
+    /// The typed claims.
+    pub fn claims(&self) -> &CognitoClaims {
+        &self.inner.claims
+    }
+
+    /// Whether this is an access or an id token.
+    pub fn token_use(&self) -> ActualUse {
+        match self.inner.claims {
+            CognitoClaims::Access(_) => ActualUse::Access,
+            CognitoClaims::Id(_) => ActualUse::Id,
+        }
+    }
+
+    /// The access-token claims, if this is an access token.
+    pub fn access(&self) -> Option<&AccessClaims> {
+        match &self.inner.claims {
+            CognitoClaims::Access(c) => Some(c),
+            CognitoClaims::Id(_) => None,
+        }
+    }
+
+    /// The id-token claims, if this is an id token.
+    pub fn id(&self) -> Option<&IdClaims> {
+        match &self.inner.claims {
+            CognitoClaims::Id(c) => Some(c),
+            CognitoClaims::Access(_) => None,
+        }
+    }
+
+    /// Every claim, exactly as signed.
+    pub fn raw_claims(&self) -> &Map<String, Value> {
+        &self.inner.raw
+    }
+
+    /// The claims deserialized into your own type.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Mine {
+    ///     sub: String,
+    ///     #[serde(rename = "custom:tenant")]
+    ///     tenant: Option<String>,
+    /// }
+    /// # fn use_it(v: &cognito_verify::Verified) -> Result<(), cognito_verify::Error> {
+    /// let mine: Mine = v.deserialize()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        T::deserialize(&self.inner.raw).map_err(|_| Error::ClaimsShape {
+            target: std::any::type_name::<T>(),
+        })
+    }
+
+    /// The subject (`sub`).
+    pub fn subject(&self) -> &str {
+        match &self.inner.claims {
+            CognitoClaims::Access(c) => &c.sub,
+            CognitoClaims::Id(c) => &c.sub,
+        }
+    }
+
+    /// The expiry (`exp`), seconds since the Unix epoch.
+    pub fn expires_at(&self) -> u64 {
+        match &self.inner.claims {
+            CognitoClaims::Access(c) => c.exp,
+            CognitoClaims::Id(c) => c.exp,
+        }
+    }
+
+    /// The scopes (access tokens; id tokens have none).
+    pub fn scopes(&self) -> impl Iterator<Item = &str> + Clone {
+        scope::split(self.access().and_then(|c| c.scope.as_deref()).unwrap_or(""))
+    }
+
+    /// The user's groups (`cognito:groups`).
+    pub fn groups(&self) -> &[String] {
+        match &self.inner.claims {
+            CognitoClaims::Access(c) => &c.groups,
+            CognitoClaims::Id(c) => &c.groups,
+        }
+    }
+
+    /// The id of the user pool that issued the token.
+    pub fn user_pool_id(&self) -> &str {
+        &self.inner.user_pool_id
+    }
+
+    /// The index of the issuing pool among those configured, in configuration order.
+    pub fn pool_index(&self) -> usize {
+        self.inner.pool
+    }
+
+    /// `Ok` when the token has the required scopes, else [`Error::InsufficientScope`] (403).
+    pub fn require_scopes(&self, required: &Requirement) -> Result<(), Error> {
+        scope::check_present(self.access().and_then(|c| c.scope.as_deref()), required)
+    }
+
+    /// `Ok` when the token's user is in the required groups, else
+    /// [`Error::InsufficientGroup`] (403).
+    pub fn require_groups(&self, required: &Requirement) -> Result<(), Error> {
+        groups::check_present(self.groups().iter().map(String::as_str), required)
+    }
+}

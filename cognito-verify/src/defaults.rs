@@ -1,0 +1,95 @@
+//! Every default of the library, each with the reason it has the value it has.
+//!
+//! All of them can be changed on [`VerifierBuilder`](crate::VerifierBuilder) except the hard
+//! limits on hostile input (token size, JSON depth, `kid` length), which are not knobs: they are
+//! far above anything Cognito produces and exist only to bound the work an attacker can cause.
+
+use std::time::Duration;
+
+/// Largest token accepted, in bytes, checked before any decoding.
+///
+/// Cognito tokens are 1–4 KiB; an id token with many groups and custom attributes stays well
+/// under 12 KiB. 16 KiB leaves room for that while bounding the base64 and JSON work a hostile
+/// client can make one request cost.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Deepest nesting of JSON arrays/objects accepted in a token header or payload.
+///
+/// Cognito claims nest at most two levels (`cognito:groups` inside the payload). 16 is generous
+/// and keeps recursion far below any stack limit.
+pub const MAX_JSON_DEPTH: usize = 16;
+
+/// Longest `kid` header value accepted, in bytes.
+///
+/// Cognito kids are 44 characters (base64 of a SHA-256). A `kid` is only ever a lookup key, so a
+/// long one is noise an attacker pays nothing for; 256 bytes covers every issuer seen in practice.
+pub const MAX_KID_BYTES: usize = 256;
+
+/// Default clock-skew leeway applied to `exp`, `nbf` and `iat`.
+///
+/// Cognito and most AWS hosts are NTP-synchronised, so skew is small; 30 s absorbs a drifting
+/// container clock without meaningfully extending a stolen token's life (60 min by default).
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+
+/// Time allowed to open a TCP+TLS connection to the JWKS endpoint.
+///
+/// The Cognito endpoint answers in tens of milliseconds from inside AWS; 3 s covers a cold DNS
+/// lookup and TLS handshake across regions while failing fast on a black-holed address.
+pub const DEFAULT_JWKS_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Total deadline for one JWKS fetch: connect, headers and the whole body.
+///
+/// It is a deadline, not an idle timeout, so an endpoint that trickles a byte at a time is cut off
+/// too. With it, a request waiting on a stalled key endpoint is answered within 5 s (the issue's
+/// bound is 10 s).
+pub const DEFAULT_JWKS_TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Largest JWKS response body accepted, in bytes.
+///
+/// A Cognito JWKS is about 1 KiB (two RSA-2048 keys). 64 KiB holds dozens of keys, and bounds
+/// the memory a broken or hostile endpoint can make us allocate.
+pub const DEFAULT_JWKS_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Most keys kept from one JWKS; the rest are skipped with a log event.
+///
+/// Cognito publishes two. 32 leaves room for any rotation scheme while bounding the key-parsing
+/// work of one fetch.
+pub const MAX_KEYS_PER_SET: usize = 32;
+
+/// Age after which a held key set is refreshed in the background.
+///
+/// Cognito rotates keys rarely and unknown `kid`s trigger an immediate refetch anyway, so this
+/// only bounds how long a key *removed* from the JWKS keeps verifying: one hour.
+pub const DEFAULT_KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// Age after which held keys stop being used when they cannot be refreshed.
+///
+/// While the key endpoint is down, tokens keep verifying with the keys held (availability); past
+/// this age the verifier stops trusting them and answers "keys unavailable" (so a key removed
+/// during a long outage is not trusted forever). Six hours rides out a regional incident.
+pub const DEFAULT_KEY_MAX_STALENESS: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// Minimum time between two refetches caused by unknown `kid`s.
+///
+/// The first unknown `kid` refetches at once (the set may have rotated since it was cached). After
+/// that, a flood of random kids costs at most one fetch per cooldown, while a genuine new key is
+/// still picked up within it.
+pub const DEFAULT_UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(5);
+
+/// First wait after a failed fetch before the next attempt.
+///
+/// Short, so a one-off blip costs only a second of "keys unavailable" on a cold verifier.
+pub const DEFAULT_FETCH_BACKOFF_INITIAL: Duration = Duration::from_secs(1);
+
+/// Longest wait between fetch attempts while the endpoint keeps failing (the back-off doubles up
+/// to this).
+///
+/// Bounds how long recovery takes once the endpoint is back (at most this long) while keeping a
+/// fleet of verifiers from hammering a sick endpoint.
+pub const DEFAULT_FETCH_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// Longest `Retry-After` honoured from a 429 or 503 answer of the key endpoint.
+///
+/// The endpoint may ask us to wait; we do, but never longer than this, so a wrong header cannot
+/// lock the verifier out for hours.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);

@@ -1,0 +1,442 @@
+//! Errors: why a token was refused, why keys are unavailable, and why a configuration is wrong.
+//!
+//! Every [`Error`] has a stable snake_case [`kind`](Error::kind) (for logs, metrics and API
+//! bodies) and an [`ErrorClass`] that maps to the HTTP status a service should answer. Messages
+//! never contain the token or any value taken from it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+/// What a rejection means for the caller, and the HTTP status to answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The token is missing, malformed, forged, expired or not for this service (401).
+    InvalidToken,
+    /// The token is valid but lacks a required scope or group (403).
+    InsufficientScope,
+    /// The signing keys could not be obtained; the token was neither accepted nor judged (503).
+    KeysUnavailable,
+}
+
+impl ErrorClass {
+    /// The HTTP status code a service should answer with: 401, 403 or 503.
+    pub const fn status_code(self) -> u16 {
+        match self {
+            ErrorClass::InvalidToken => 401,
+            ErrorClass::InsufficientScope => 403,
+            ErrorClass::KeysUnavailable => 503,
+        }
+    }
+}
+
+/// Which of the three dot-separated parts of a token a problem was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenPart {
+    /// The JOSE header.
+    Header,
+    /// The claims.
+    Payload,
+    /// The signature.
+    Signature,
+}
+
+impl fmt::Display for TokenPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenPart::Header => "header",
+            TokenPart::Payload => "payload",
+            TokenPart::Signature => "signature",
+        })
+    }
+}
+
+/// Why a token is not well-formed JWS compact serialization with JSON object parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// The token is not valid UTF-8 text.
+    NotUtf8,
+    /// The token does not have exactly three dot-separated parts.
+    NotThreeParts,
+    /// A part is empty.
+    EmptyPart,
+    /// A part is not strict unpadded base64url.
+    Base64,
+    /// A part is not valid JSON (or not UTF-8 inside).
+    Json,
+    /// A part is JSON but not a JSON object.
+    NotAnObject,
+    /// A JSON object has the same member name twice.
+    DuplicateMember,
+    /// JSON nesting is deeper than allowed.
+    TooDeep,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Malformed::NotUtf8 => "is not UTF-8 text",
+            Malformed::NotThreeParts => "does not have exactly three dot-separated parts",
+            Malformed::EmptyPart => "is empty",
+            Malformed::Base64 => "is not strict unpadded base64url",
+            Malformed::Json => "is not valid JSON",
+            Malformed::NotAnObject => "is not a JSON object",
+            Malformed::DuplicateMember => "has a duplicate member name",
+            Malformed::TooDeep => "nests JSON too deeply",
+        })
+    }
+}
+
+/// Why a claim is unacceptable as a value (its presence and meaning are other errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClaimProblem {
+    /// The claim has the wrong JSON type (e.g. a string where a number is required).
+    WrongType,
+    /// A numeric date is negative, fractional or beyond the year 9999.
+    OutOfRange,
+}
+
+impl fmt::Display for ClaimProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ClaimProblem::WrongType => "has the wrong JSON type",
+            ClaimProblem::OutOfRange => "is out of range",
+        })
+    }
+}
+
+/// Why the signing keys could not be obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyFetchError {
+    /// Connecting to the JWKS endpoint failed (refused, DNS, TLS).
+    Connect,
+    /// The fetch did not finish within the total deadline.
+    Timeout,
+    /// The endpoint answered with a non-success status (redirects are not followed).
+    Status(u16),
+    /// The endpoint asked us to wait (429, or 503 with `Retry-After`).
+    RateLimited {
+        /// How long it asked us to wait, capped by [`MAX_RETRY_AFTER`](crate::defaults::MAX_RETRY_AFTER).
+        retry_after: Duration,
+    },
+    /// The body is larger than the configured cap.
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// Reading the body failed midway.
+    Body,
+    /// The body is not a JSON object with a `keys` array.
+    NotAKeySet,
+    /// The HTTP request could not be made for another reason.
+    Request,
+    /// The last fetch failed and the verifier is waiting before it tries again.
+    BackingOff {
+        /// Why the last attempt failed.
+        last: Box<KeyFetchError>,
+    },
+    /// The task running the fetch ended abnormally.
+    TaskFailed,
+}
+
+impl fmt::Display for KeyFetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyFetchError::Connect => f.write_str("could not connect to the JWKS endpoint"),
+            KeyFetchError::Timeout => f.write_str("the JWKS fetch timed out"),
+            KeyFetchError::Status(s) => write!(f, "the JWKS endpoint answered HTTP {s}"),
+            KeyFetchError::RateLimited { retry_after } => write!(
+                f,
+                "the JWKS endpoint asked to retry after {} s",
+                retry_after.as_secs()
+            ),
+            KeyFetchError::BodyTooLarge { limit } => {
+                write!(f, "the JWKS response is larger than {limit} bytes")
+            }
+            KeyFetchError::Body => f.write_str("reading the JWKS response failed"),
+            KeyFetchError::NotAKeySet => {
+                f.write_str("the JWKS response is not a JSON object with a `keys` array")
+            }
+            KeyFetchError::Request => f.write_str("the JWKS request could not be made"),
+            KeyFetchError::BackingOff { last } => {
+                write!(
+                    f,
+                    "waiting before fetching the JWKS again (last attempt: {last})"
+                )
+            }
+            KeyFetchError::TaskFailed => f.write_str("the JWKS fetch task failed"),
+        }
+    }
+}
+
+impl std::error::Error for KeyFetchError {}
+
+/// A refusal by the user's [`VerifyHook`](crate::VerifyHook).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookRejection {
+    reason: Cow<'static, str>,
+}
+
+impl HookRejection {
+    /// A rejection with a reason for logs (it is part of the error's message; do not put secrets
+    /// or token contents in it).
+    pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
+        HookRejection {
+            reason: reason.into(),
+        }
+    }
+
+    /// The reason given by the hook.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for HookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// Why a token was not accepted.
+///
+/// Match on [`kind`](Error::kind) or [`class`](Error::class) rather than on the `Display` text,
+/// which may be reworded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token is longer than [`MAX_TOKEN_BYTES`](crate::defaults::MAX_TOKEN_BYTES).
+    #[error("token is larger than {limit} bytes")]
+    TokenTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The token is not well-formed.
+    #[error("token {part} {reason}")]
+    Malformed {
+        /// The part the problem was found in.
+        part: TokenPart,
+        /// What is wrong.
+        reason: Malformed,
+    },
+    /// The header's `alg` is missing, not a string, or not allowed (only RS256 is).
+    #[error("token algorithm is missing or not allowed (allowed: RS256)")]
+    UnsupportedAlgorithm,
+    /// The header has no usable `kid` (missing, not a string, empty or too long).
+    #[error("token header has no usable `kid`")]
+    MissingKid,
+    /// The header is otherwise unacceptable (e.g. it lists `crit` extensions).
+    #[error("token header has a `crit` member, and no extension is supported")]
+    UnsupportedCriticalHeader,
+    /// No usable key with the token's `kid` is in the issuer's key set.
+    #[error("no usable key in the key set has the token's `kid`")]
+    UnknownKid,
+    /// The header's `alg` disagrees with the key's type or the JWK's `alg`.
+    #[error("token algorithm does not match the key's algorithm")]
+    AlgorithmMismatch,
+    /// The signature does not verify with the key.
+    #[error("token signature is invalid")]
+    InvalidSignature,
+    /// A claim required by the rules is absent.
+    #[error("required claim `{claim}` is missing")]
+    MissingClaim {
+        /// The claim's name.
+        claim: &'static str,
+    },
+    /// A claim has an unacceptable value shape.
+    #[error("claim `{claim}` {problem}")]
+    InvalidClaim {
+        /// The claim's name.
+        claim: &'static str,
+        /// What is wrong with it.
+        problem: ClaimProblem,
+    },
+    /// The `iss` claim is not the issuer of any configured user pool.
+    #[error("token issuer is not a configured user pool")]
+    InvalidIssuer,
+    /// `token_use` is not the configured use.
+    #[error("token_use is not the expected {expected}")]
+    InvalidTokenUse {
+        /// What was expected: `"access"`, `"id"` or `"access or id"`.
+        expected: &'static str,
+    },
+    /// `client_id` (access token) or `aud` (id token) is not a configured app client.
+    #[error("token was issued to an app client that is not allowed")]
+    InvalidClient,
+    /// The token has expired (`exp` plus leeway is past).
+    #[error("token has expired")]
+    Expired,
+    /// The token is not valid yet (`nbf` minus leeway is in the future).
+    #[error("token is not valid yet")]
+    NotYetValid,
+    /// The token claims to be issued in the future (`iat` minus leeway).
+    #[error("token was issued in the future")]
+    IssuedInFuture,
+    /// The claims could not be read as the requested claims type.
+    #[error("token claims do not have the shape of {target}")]
+    ClaimsShape {
+        /// The type that was asked for.
+        target: &'static str,
+    },
+    /// The user's hook refused the token.
+    #[error("token rejected by a custom check: {0}")]
+    Hook(HookRejection),
+    /// The token lacks a required scope.
+    #[error("token lacks a required scope")]
+    InsufficientScope,
+    /// The token's user is not in a required group.
+    #[error("token's user is not in a required group")]
+    InsufficientGroup,
+    /// The signing keys could not be obtained.
+    #[error("signing keys are unavailable: {0}")]
+    KeysUnavailable(KeyFetchError),
+}
+
+impl Error {
+    /// A stable snake_case name for this error, for logs, metrics and API bodies.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Error::TokenTooLarge { .. } => "token_too_large",
+            Error::Malformed { .. } => "malformed_token",
+            Error::UnsupportedAlgorithm => "unsupported_algorithm",
+            Error::MissingKid => "missing_kid",
+            Error::UnsupportedCriticalHeader => "unsupported_crit",
+            Error::UnknownKid => "unknown_kid",
+            Error::AlgorithmMismatch => "algorithm_mismatch",
+            Error::InvalidSignature => "invalid_signature",
+            Error::MissingClaim { .. } => "missing_claim",
+            Error::InvalidClaim { .. } => "invalid_claim",
+            Error::InvalidIssuer => "invalid_issuer",
+            Error::InvalidTokenUse { .. } => "invalid_token_use",
+            Error::InvalidClient => "invalid_client",
+            Error::Expired => "expired",
+            Error::NotYetValid => "not_yet_valid",
+            Error::IssuedInFuture => "issued_in_future",
+            Error::ClaimsShape { .. } => "invalid_claims",
+            Error::Hook(_) => "hook_rejected",
+            Error::InsufficientScope => "insufficient_scope",
+            Error::InsufficientGroup => "insufficient_group",
+            Error::KeysUnavailable(_) => "keys_unavailable",
+        }
+    }
+
+    /// The class of this error: what it means for the caller and which HTTP status to answer.
+    pub const fn class(&self) -> ErrorClass {
+        match self {
+            Error::InsufficientScope | Error::InsufficientGroup => ErrorClass::InsufficientScope,
+            Error::KeysUnavailable(_) => ErrorClass::KeysUnavailable,
+            _ => ErrorClass::InvalidToken,
+        }
+    }
+
+    /// The HTTP status code for this error (shorthand for `self.class().status_code()`).
+    pub const fn status_code(&self) -> u16 {
+        self.class().status_code()
+    }
+
+    /// How long a client should wait before retrying, for errors where waiting helps.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::KeysUnavailable(KeyFetchError::RateLimited { retry_after }) => {
+                Some(*retry_after)
+            }
+            Error::KeysUnavailable(_) => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
+    pub(crate) const fn malformed(part: TokenPart, reason: Malformed) -> Self {
+        Error::Malformed { part, reason }
+    }
+}
+
+/// Why a [`VerifierBuilder`](crate::VerifierBuilder) could not build a verifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No user pool was configured.
+    #[error("no user pool configured")]
+    NoPools,
+    /// A user pool id does not match AWS's pattern `[\w-]+_[0-9a-zA-Z]+` (at most 55 characters).
+    #[error(
+        "user pool id {id:?} is not of the form REGION_ID (AWS pattern [\\w-]+_[0-9a-zA-Z]+, at most 55 characters)"
+    )]
+    InvalidUserPoolId {
+        /// The id as given.
+        id: String,
+    },
+    /// The token use (access, id or either) was not stated.
+    #[error("token use not configured: call .token_use(TokenUse::Access | Id | Either)")]
+    MissingTokenUse,
+    /// A pool has neither app client ids nor the explicit `any_client()` opt-out.
+    #[error(
+        "user pool {pool}: no app client configured: call .client_id(..) or, to accept every client of the pool, .any_client()"
+    )]
+    MissingClientPolicy {
+        /// The pool id.
+        pool: String,
+    },
+    /// A pool has both app client ids and `any_client()`.
+    #[error("user pool {pool}: both .client_id(..) and .any_client() were called; choose one")]
+    ConflictingClientPolicy {
+        /// The pool id.
+        pool: String,
+    },
+    /// An app client id is empty.
+    #[error("user pool {pool}: an app client id is empty")]
+    EmptyClientId {
+        /// The pool id.
+        pool: String,
+    },
+    /// An issuer or JWKS URL is not an absolute `https` URL (or `http`, which only an explicit
+    /// override may use).
+    #[error("{what} {url:?} is not an absolute http(s) URL")]
+    InvalidUrl {
+        /// Which setting.
+        what: &'static str,
+        /// The URL as given.
+        url: String,
+    },
+    /// Two pools have the same issuer, so a token's `iss` could not choose between them.
+    #[error("two user pools have the issuer {issuer:?}")]
+    DuplicateIssuer {
+        /// The issuer.
+        issuer: String,
+    },
+    /// A preloaded JWKS document is not a key set.
+    #[error("user pool {pool}: the preloaded JWKS is not a JSON object with a `keys` array")]
+    InvalidStaticJwks {
+        /// The pool id.
+        pool: String,
+    },
+    /// A requirement (scopes or groups) lists nothing, or an empty name.
+    #[error("a scope or group requirement is empty or contains an empty name")]
+    EmptyRequirement,
+    /// The HTTP client could not be built.
+    #[error("the HTTP client for JWKS fetches could not be built")]
+    HttpClient,
+}
+
+impl ConfigError {
+    /// A stable snake_case name for this error.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            ConfigError::NoPools => "no_pools",
+            ConfigError::InvalidUserPoolId { .. } => "invalid_user_pool_id",
+            ConfigError::MissingTokenUse => "missing_token_use",
+            ConfigError::MissingClientPolicy { .. } => "missing_client_policy",
+            ConfigError::ConflictingClientPolicy { .. } => "conflicting_client_policy",
+            ConfigError::EmptyClientId { .. } => "empty_client_id",
+            ConfigError::InvalidUrl { .. } => "invalid_url",
+            ConfigError::DuplicateIssuer { .. } => "duplicate_issuer",
+            ConfigError::InvalidStaticJwks { .. } => "invalid_static_jwks",
+            ConfigError::EmptyRequirement => "empty_requirement",
+            ConfigError::HttpClient => "http_client",
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! A JWKS document turned into ready-to-use keys, each parsed exactly once.
+//!
+//! Unusable keys are skipped one by one with a log event, so one bad entry never takes the good
+//! ones down with it: an unknown `kty`, a `use` other than `sig`, `key_ops` without `verify`, an
+//! `alg` that is not an RSA signature algorithm, a missing `kid`, `n`/`e` that are not strict
+//! base64url, a modulus under 2048 or over 8192 bits. Two keys under one `kid` make that kid
+//! ambiguous and neither is used.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::time::SystemTime;
+
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
+use serde::Deserialize as _;
+use serde_json::Value;
+
+use crate::defaults::MAX_KEYS_PER_SET;
+use crate::error::{Error, KeyFetchError};
+use crate::rules::algorithm::{Algorithm, is_rsa_signature_alg};
+
+/// Smallest RSA modulus accepted, in bits (NIST SP 800-131A; Cognito uses 2048).
+const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus accepted, in bits (bounds verify cost; aws-lc-rs's own upper limit).
+const MAX_RSA_BITS: usize = 8192;
+
+/// One usable public key.
+pub(crate) struct Key {
+    /// The JWK's `alg`, when it states one.
+    alg: Option<KeyAlgorithm>,
+    /// Parsed once, here, for RS256 verification.
+    rs256: ParsedPublicKey,
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Key {
+    /// Verifies `signature` over `signing_input` with algorithm `alg`.
+    pub(crate) fn verify(
+        &self,
+        alg: Algorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        if !alg.agrees_with(self.alg) {
+            return Err(Error::AlgorithmMismatch);
+        }
+        let key = match alg {
+            Algorithm::Rs256 => &self.rs256,
+        };
+        key.verify_sig(signing_input, signature)
+            .map_err(|_| Error::InvalidSignature)
+    }
+}
+
+/// The usable keys of one JWKS document, by `kid`.
+#[derive(Debug)]
+pub(crate) struct KeySet {
+    keys: HashMap<String, Key>,
+    /// When the document was fetched (by the verifier's clock).
+    pub(crate) fetched_at: SystemTime,
+}
+
+impl KeySet {
+    /// Parses a JWKS document. It must be a JSON object with a `keys` array; the entries are
+    /// judged one by one.
+    pub(crate) fn parse(body: &[u8], fetched_at: SystemTime) -> Result<Self, KeyFetchError> {
+        let document: Value =
+            serde_json::from_slice(body).map_err(|_| KeyFetchError::NotAKeySet)?;
+        let Some(Value::Array(entries)) = document.get("keys") else {
+            return Err(KeyFetchError::NotAKeySet);
+        };
+        let mut keys = HashMap::new();
+        let mut ambiguous = HashSet::new();
+        for (index, entry) in entries.iter().enumerate() {
+            if index >= MAX_KEYS_PER_SET {
+                tracing::warn!(
+                    kept = MAX_KEYS_PER_SET,
+                    total = entries.len(),
+                    "JWKS has too many keys; the rest are skipped"
+                );
+                break;
+            }
+            let (kid, key) = match parse_key(entry) {
+                Ok(parsed) => parsed,
+                Err(reason) => {
+                    tracing::warn!(index, reason, "skipping unusable JWKS key");
+                    continue;
+                }
+            };
+            if ambiguous.contains(&kid) {
+                continue;
+            }
+            if keys.insert(kid.clone(), key).is_some() {
+                tracing::warn!(kid = %kid, "JWKS lists two keys under one kid; that kid is not used");
+                keys.remove(&kid);
+                ambiguous.insert(kid);
+            }
+        }
+        Ok(KeySet { keys, fetched_at })
+    }
+
+    /// The key with this `kid`.
+    pub(crate) fn get(&self, kid: &str) -> Option<&Key> {
+        self.keys.get(kid)
+    }
+
+    /// How many usable keys the set has.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The kids of the usable keys.
+    pub(crate) fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+}
+
+fn parse_key(entry: &Value) -> Result<(String, Key), &'static str> {
+    let jwk = Jwk::deserialize(entry).map_err(|_| "not a JWK of a known key type")?;
+    let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+        return Err("not an RSA key");
+    };
+    match &jwk.common.public_key_use {
+        None | Some(PublicKeyUse::Signature) => {}
+        Some(_) => return Err("`use` is not \"sig\""),
+    }
+    if let Some(ops) = &jwk.common.key_operations {
+        if !ops.contains(&KeyOperations::Verify) {
+            return Err("`key_ops` does not include \"verify\"");
+        }
+    }
+    if let Some(alg) = jwk.common.key_algorithm {
+        if !is_rsa_signature_alg(alg) {
+            return Err("`alg` is not an RSA signature algorithm");
+        }
+    }
+    let kid = match &jwk.common.key_id {
+        Some(kid) if !kid.is_empty() => kid.clone(),
+        _ => return Err("no `kid`"),
+    };
+    let n = decode_uint(&rsa.n).ok_or("`n` is not base64url")?;
+    let e = decode_uint(&rsa.e).ok_or("`e` is not base64url")?;
+    let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+    if bits < MIN_RSA_BITS {
+        return Err("RSA modulus is shorter than 2048 bits");
+    }
+    if bits > MAX_RSA_BITS {
+        return Err("RSA modulus is longer than 8192 bits");
+    }
+    let rs256 = RsaPublicKeyComponents {
+        n: &n[..],
+        e: &e[..],
+    }
+    .to_parsed_public_key(Algorithm::Rs256.parameters())
+    .map_err(|_| "RSA components do not form a public key")?;
+    Ok((
+        kid,
+        Key {
+            alg: jwk.common.key_algorithm,
+            rs256,
+        },
+    ))
+}
+
+/// Decodes a base64url unsigned big-endian integer, dropping leading zero bytes.
+fn decode_uint(b64: &str) -> Option<Vec<u8>> {
+    let bytes = URL_SAFE_NO_PAD.decode(b64).ok()?;
+    let first = bytes.iter().position(|&b| b != 0)?;
+    Some(bytes[first..].to_vec())
+}

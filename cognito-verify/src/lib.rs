@@ -1,0 +1,62 @@
+//! Verify AWS Cognito User Pool tokens (RS256 JWTs) in Rust services.
+//!
+//! A [`Verifier`] checks a token the way a security-minded reviewer would: strict JWS compact
+//! form, an algorithm allow-list (RS256), the key chosen by `kid` from the pool's JWKS (fetched,
+//! cached and refreshed for you, each key parsed once), the signature, then the claims —
+//! `iss`, `token_use`, `client_id` (access) or `aud` (id), `exp`/`nbf`/`iat`, scopes and groups —
+//! and finally your own [hook](VerifyHook). Every refusal is an [`Error`] with a stable
+//! [`kind`](Error::kind) and an HTTP [class](ErrorClass): 401 invalid token, 403 insufficient
+//! scope, 503 keys unavailable.
+//!
+//! ```no_run
+//! use cognito_verify::{Pool, Requirement, TokenUse, Verifier};
+//!
+//! # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::builder()
+//!     .pool(Pool::new("eu-west-1_AbCdEf123").client_id("1example23456789"))
+//!     .token_use(TokenUse::Access)
+//!     .require_scopes(Requirement::any_of(["orders/read"]))
+//!     .build()?;
+//!
+//! match verifier.verify(token).await {
+//!     Ok(verified) => println!("subject {}", verified.subject()),
+//!     Err(e) => println!("{} ({}): {e}", e.status_code(), e.kind()),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! With the `testing` feature, the [`testing`] module mints Cognito-shaped tokens with real keys
+//! and serves their JWKS on loopback, so handlers can be tested without AWS.
+
+pub mod bearer;
+mod claims;
+mod clock;
+mod config;
+pub mod defaults;
+mod error;
+mod hook;
+mod jwks;
+mod pool;
+mod rules;
+mod token;
+mod verifier;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use claims::{AccessClaims, CognitoClaims, IdClaims, Verified};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::VerifierBuilder;
+pub use error::{
+    ClaimProblem, ConfigError, Error, ErrorClass, HookRejection, KeyFetchError, Malformed,
+    TokenPart,
+};
+pub use hook::{VerifyHook, hook_fn};
+pub use pool::Pool;
+pub use rules::requirement::Requirement;
+pub use rules::token_use::{ActualUse, TokenUse};
+pub use verifier::Verifier;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,248 @@
+//! A user pool's configuration: its id, its app clients, its issuer and its keys' location.
+
+use crate::error::ConfigError;
+use crate::rules::client::ClientPolicy;
+
+/// AWS's limit on the length of a user pool id.
+const MAX_USER_POOL_ID_LEN: usize = 55;
+
+/// One Cognito user pool whose tokens a verifier accepts.
+///
+/// The issuer and the JWKS URI are derived from the id
+/// (`https://cognito-idp.{region}.amazonaws.com/{id}` and that plus
+/// `/.well-known/jwks.json`); override them for emulators or replicated pools. The app clients
+/// must be stated (or the client check explicitly skipped with [`any_client`](Self::any_client)).
+///
+/// ```
+/// use cognito_verify::Pool;
+///
+/// let pool = Pool::new("eu-west-1_AbCdEf123").client_id("1example23456789");
+/// // moto / cognito-local / LocalStack: same `iss`, keys served locally.
+/// let local = Pool::new("us-east-1_abc").any_client()
+///     .jwks_uri("http://127.0.0.1:5000/us-east-1_abc/.well-known/jwks.json");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Pool {
+    pub(crate) id: String,
+    client_ids: Vec<String>,
+    any_client: bool,
+    issuer: Option<String>,
+    jwks_uri: Option<String>,
+    pub(crate) static_jwks: Option<String>,
+}
+
+/// A pool's configuration, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedPool {
+    pub(crate) id: String,
+    pub(crate) issuer: String,
+    pub(crate) jwks_uri: String,
+    pub(crate) clients: ClientPolicy,
+}
+
+impl Pool {
+    /// A pool by its id, e.g. `"eu-west-1_AbCdEf123"` (checked when the verifier is built).
+    pub fn new(user_pool_id: impl Into<String>) -> Self {
+        Pool {
+            id: user_pool_id.into(),
+            ..Pool::default()
+        }
+    }
+
+    /// Accepts tokens issued to this app client (call again for more).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_ids.push(client_id.into());
+        self
+    }
+
+    /// Accepts tokens issued to any of these app clients.
+    pub fn client_ids<I, S>(mut self, client_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client_ids
+            .extend(client_ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts tokens issued to every app client of the pool: an explicit opt-out of the client
+    /// check (`client_id` / `aud` must still be present).
+    pub fn any_client(mut self) -> Self {
+        self.any_client = true;
+        self
+    }
+
+    /// Replaces the derived issuer: `iss` must equal this exactly. The JWKS URI is then derived
+    /// from it unless also overridden. `http` is allowed because it is explicit.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Replaces the derived JWKS URI. `http` is allowed because it is explicit (emulators); the
+    /// keys of emulators are public, so never configure one in production.
+    pub fn jwks_uri(mut self, jwks_uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(jwks_uri.into());
+        self
+    }
+
+    /// Uses this JWKS document and never fetches one (air-gapped services, tests).
+    pub fn static_jwks(mut self, jwks_json: impl Into<String>) -> Self {
+        self.static_jwks = Some(jwks_json.into());
+        self
+    }
+
+    /// Checks the configuration and derives what was not given.
+    pub(crate) fn resolve(&self) -> Result<ResolvedPool, ConfigError> {
+        let region = region_of(&self.id).ok_or_else(|| ConfigError::InvalidUserPoolId {
+            id: self.id.clone(),
+        })?;
+        let clients = match (self.any_client, self.client_ids.is_empty()) {
+            (true, true) => ClientPolicy::Any,
+            (false, false) => {
+                if self.client_ids.iter().any(String::is_empty) {
+                    return Err(ConfigError::EmptyClientId {
+                        pool: self.id.clone(),
+                    });
+                }
+                ClientPolicy::Only(self.client_ids.clone())
+            }
+            (true, false) => {
+                return Err(ConfigError::ConflictingClientPolicy {
+                    pool: self.id.clone(),
+                });
+            }
+            (false, true) => {
+                return Err(ConfigError::MissingClientPolicy {
+                    pool: self.id.clone(),
+                });
+            }
+        };
+        let issuer = match &self.issuer {
+            Some(issuer) => check_url("issuer", issuer)?,
+            None => format!("https://cognito-idp.{region}.amazonaws.com/{}", self.id),
+        };
+        let jwks_uri = match &self.jwks_uri {
+            Some(uri) => check_url("JWKS URI", uri)?,
+            None => format!("{issuer}/.well-known/jwks.json"),
+        };
+        Ok(ResolvedPool {
+            id: self.id.clone(),
+            issuer,
+            jwks_uri,
+            clients,
+        })
+    }
+}
+
+/// The region part of a valid user pool id (AWS pattern `[\w-]+_[0-9a-zA-Z]+`, ≤ 55 chars).
+pub(crate) fn region_of(id: &str) -> Option<&str> {
+    if id.len() > MAX_USER_POOL_ID_LEN {
+        return None;
+    }
+    let (region, suffix) = id.rsplit_once('_')?;
+    let region_ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let suffix_ok = !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
+    (region_ok && suffix_ok).then_some(region)
+}
+
+fn check_url(what: &'static str, url: &str) -> Result<String, ConfigError> {
+    let invalid = || ConfigError::InvalidUrl {
+        what,
+        url: url.to_owned(),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| invalid())?;
+    let scheme_ok = matches!(parsed.scheme(), "https" | "http");
+    if !scheme_ok || parsed.host_str().is_none() {
+        return Err(invalid());
+    }
+    Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_ids_follow_the_aws_pattern() {
+        assert_eq!(region_of("us-east-1_AbC123xyz"), Some("us-east-1"));
+        assert_eq!(region_of("local_1a2b3c4d"), Some("local"));
+        assert_eq!(
+            region_of("us-east-1_0123456789abcdef0123456789abcdef"),
+            Some("us-east-1")
+        );
+        for bad in [
+            "",
+            "us-east-1",
+            "_abc",
+            "us-east-1_",
+            "us-east-1_ab-c",
+            "us east-1_abc",
+            "us-east-1_abc/../x",
+            "us-east-1_abc.evil.com",
+        ] {
+            assert_eq!(region_of(bad), None, "{bad:?}");
+        }
+        let long = format!("us-east-1_{}", "a".repeat(46));
+        assert_eq!(long.len(), 56);
+        assert_eq!(region_of(&long), None);
+        assert!(region_of(&long[..55]).is_some());
+    }
+
+    #[test]
+    fn issuer_and_jwks_are_derived() {
+        let p = Pool::new("eu-west-1_Ab12")
+            .client_id("c")
+            .resolve()
+            .map_err(|e| e.kind());
+        let p = p
+            .as_ref()
+            .map(|p| (p.issuer.as_str(), p.jwks_uri.as_str(), p.clients.clone()));
+        assert_eq!(
+            p,
+            Ok((
+                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12",
+                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12/.well-known/jwks.json",
+                ClientPolicy::Only(vec!["c".into()])
+            ))
+        );
+        let o = Pool::new("local_x")
+            .any_client()
+            .issuer("http://127.0.0.1:9229/local_x")
+            .resolve();
+        assert_eq!(
+            o.map(|p| p.jwks_uri),
+            Ok("http://127.0.0.1:9229/local_x/.well-known/jwks.json".into())
+        );
+    }
+
+    #[test]
+    fn client_policy_must_be_explicit() {
+        let kind = |p: Pool| p.resolve().map(drop).map_err(|e| e.kind());
+        assert_eq!(kind(Pool::new("eu-west-1_A")), Err("missing_client_policy"));
+        assert_eq!(
+            kind(Pool::new("eu-west-1_A").client_id("")),
+            Err("empty_client_id")
+        );
+        assert_eq!(
+            kind(Pool::new("eu-west-1_A").client_id("c").any_client()),
+            Err("conflicting_client_policy")
+        );
+        assert_eq!(
+            kind(
+                Pool::new("eu-west-1_A")
+                    .jwks_uri("file:///etc/passwd")
+                    .any_client()
+            ),
+            Err("invalid_url")
+        );
+        assert_eq!(
+            kind(Pool::new("eu-west-1_A").issuer("not a url").any_client()),
+            Err("invalid_url")
+        );
+    }
+}

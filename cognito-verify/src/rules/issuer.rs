@@ -1,0 +1,52 @@
+//! Rule: `iss` is exactly the issuer of a configured user pool, which then supplies the keys.
+//!
+//! The comparison is exact (no trailing-slash or case folding). An `iss` that names no configured
+//! pool is a token error, and causes no key fetch.
+
+use serde_json::{Map, Value};
+
+use super::required_str;
+use crate::error::Error;
+
+/// The index in `issuers` of the pool that issued the token.
+pub(crate) fn select<'a, I>(claims: &Map<String, Value>, issuers: I) -> Result<usize, Error>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let iss = required_str(claims, "iss")?;
+    issuers
+        .into_iter()
+        .position(|issuer| issuer == iss)
+        .ok_or(Error::InvalidIssuer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn exact_match_only() {
+        let pools = [
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A",
+            "https://x/eu-west-1_B",
+        ];
+        let run = |v: Value| {
+            let Value::Object(m) = v else {
+                return Err("not an object");
+            };
+            select(&m, pools).map_err(|e| e.kind())
+        };
+        assert_eq!(run(json!({"iss": "https://x/eu-west-1_B"})), Ok(1));
+        assert_eq!(
+            run(json!({"iss": "https://x/eu-west-1_B/"})),
+            Err("invalid_issuer")
+        );
+        assert_eq!(
+            run(json!({"iss": "https://X/eu-west-1_B"})),
+            Err("invalid_issuer")
+        );
+        assert_eq!(run(json!({"iss": 1})), Err("invalid_claim"));
+        assert_eq!(run(json!({})), Err("missing_claim"));
+    }
+}

@@ -1,0 +1,79 @@
+//! The validation rules, one file each. [`check_claims`] runs the claim rules in order after the
+//! signature has been verified; the algorithm and issuer rules run before it (they choose the key).
+
+pub(crate) mod algorithm;
+pub(crate) mod client;
+pub(crate) mod groups;
+pub(crate) mod issuer;
+pub(crate) mod requirement;
+pub(crate) mod scope;
+pub(crate) mod time;
+pub(crate) mod token_use;
+
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use client::ClientPolicy;
+use requirement::Requirement;
+use token_use::{ActualUse, TokenUse};
+
+/// The verifier-wide policy the claim rules apply.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub(crate) token_use: TokenUse,
+    pub(crate) leeway_secs: u64,
+    pub(crate) scopes: Option<Requirement>,
+    pub(crate) groups: Option<Requirement>,
+}
+
+/// What the claim rules established about a token whose signature is verified.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checked {
+    pub(crate) token_use: ActualUse,
+    pub(crate) exp: u64,
+}
+
+/// Runs every built-in claim rule, in order: token use, app client, time, scopes, groups.
+///
+/// Scope and group failures come last so that a 403 is only ever answered for a token that is
+/// otherwise entirely valid.
+pub(crate) fn check_claims(
+    claims: &Map<String, Value>,
+    clients: &ClientPolicy,
+    policy: &Policy,
+    now: u64,
+) -> Result<Checked, Error> {
+    let token_use = token_use::check(claims, policy.token_use)?;
+    client::check(claims, token_use, clients)?;
+    let exp = time::check(claims, now, policy.leeway_secs)?;
+    if let Some(required) = &policy.scopes {
+        scope::check(claims, required)?;
+    }
+    if let Some(required) = &policy.groups {
+        groups::check(claims, required)?;
+    }
+    Ok(Checked { token_use, exp })
+}
+
+/// Reads an optional string claim: absent is `None`, any other JSON type is an error.
+pub(crate) fn optional_str<'a>(
+    claims: &'a Map<String, Value>,
+    claim: &'static str,
+) -> Result<Option<&'a str>, Error> {
+    match claims.get(claim) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::InvalidClaim {
+            claim,
+            problem: crate::error::ClaimProblem::WrongType,
+        }),
+    }
+}
+
+/// Reads a required string claim.
+pub(crate) fn required_str<'a>(
+    claims: &'a Map<String, Value>,
+    claim: &'static str,
+) -> Result<&'a str, Error> {
+    optional_str(claims, claim)?.ok_or(Error::MissingClaim { claim })
+}

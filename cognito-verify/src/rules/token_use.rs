@@ -1,0 +1,109 @@
+//! Rule: `token_use` is present and is the configured use.
+
+use serde_json::{Map, Value};
+
+use super::required_str;
+use crate::error::Error;
+
+/// Which kind of Cognito token a verifier accepts. There is no default: it must be stated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenUse {
+    /// Access tokens only (`token_use: "access"`), the usual choice for APIs.
+    Access,
+    /// Id tokens only (`token_use: "id"`).
+    Id,
+    /// Either kind; `token_use` must still be `"access"` or `"id"`.
+    Either,
+}
+
+impl TokenUse {
+    fn expected(self) -> &'static str {
+        match self {
+            TokenUse::Access => "\"access\"",
+            TokenUse::Id => "\"id\"",
+            TokenUse::Either => "\"access\" or \"id\"",
+        }
+    }
+}
+
+/// The kind a verified token actually is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActualUse {
+    /// An access token.
+    Access,
+    /// An id token.
+    Id,
+}
+
+pub(crate) fn check(claims: &Map<String, Value>, allowed: TokenUse) -> Result<ActualUse, Error> {
+    let actual = match required_str(claims, "token_use")? {
+        "access" => Some(ActualUse::Access),
+        "id" => Some(ActualUse::Id),
+        _ => None,
+    };
+    match (allowed, actual) {
+        (TokenUse::Access, Some(ActualUse::Access)) => Ok(ActualUse::Access),
+        (TokenUse::Id, Some(ActualUse::Id)) => Ok(ActualUse::Id),
+        (TokenUse::Either, Some(actual)) => Ok(actual),
+        _ => Err(Error::InvalidTokenUse {
+            expected: allowed.expected(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn with(v: Value) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("token_use".into(), v);
+        m
+    }
+
+    #[test]
+    fn matches_the_configured_use() {
+        assert_eq!(
+            check(&with(json!("access")), TokenUse::Access),
+            Ok(ActualUse::Access)
+        );
+        assert_eq!(check(&with(json!("id")), TokenUse::Id), Ok(ActualUse::Id));
+        assert_eq!(
+            check(&with(json!("id")), TokenUse::Either),
+            Ok(ActualUse::Id)
+        );
+        assert_eq!(
+            check(&with(json!("access")), TokenUse::Either),
+            Ok(ActualUse::Access)
+        );
+    }
+
+    #[test]
+    fn refuses_other_uses() {
+        assert_eq!(
+            check(&with(json!("id")), TokenUse::Access).map_err(|e| e.kind()),
+            Err("invalid_token_use")
+        );
+        assert_eq!(
+            check(&with(json!("access")), TokenUse::Id).map_err(|e| e.kind()),
+            Err("invalid_token_use")
+        );
+        assert_eq!(
+            check(&with(json!("refresh")), TokenUse::Either).map_err(|e| e.kind()),
+            Err("invalid_token_use")
+        );
+        assert_eq!(
+            check(&with(json!("ACCESS")), TokenUse::Either).map_err(|e| e.kind()),
+            Err("invalid_token_use")
+        );
+        assert_eq!(
+            check(&with(json!(["access"])), TokenUse::Either).map_err(|e| e.kind()),
+            Err("invalid_claim")
+        );
+        assert_eq!(
+            check(&Map::new(), TokenUse::Either).map_err(|e| e.kind()),
+            Err("missing_claim")
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! A JWKS endpoint on loopback that counts fetches and misbehaves on command.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// How the server answers, for fault-injection tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Serve the JWKS normally.
+    None,
+    /// Answer with this status and an empty body.
+    Status(u16),
+    /// Answer with this status and `Retry-After: secs`.
+    RetryAfter(u16, u64),
+    /// Answer 200 with this body instead of the JWKS.
+    Body(String),
+    /// Answer 200 with a valid JSON body of about this many bytes.
+    Oversized(usize),
+    /// Send the headers and the start of the body, then nothing, ever.
+    Stall,
+    /// Send the JWKS one byte at a time with this pause between bytes.
+    Trickle(Duration),
+    /// Wait this long, then serve the JWKS normally.
+    Delay(Duration),
+    /// Answer `302 Found` to this location.
+    Redirect(String),
+}
+
+struct Shared {
+    jwks: RwLock<String>,
+    fault: RwLock<Fault>,
+    fetches: AtomicU64,
+}
+
+/// A JWKS server on `127.0.0.1` (any path serves the JWKS). Stops when dropped.
+pub struct JwksServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for JwksServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksServer {
+    /// Starts serving `jwks_json` on a free loopback port.
+    pub async fn start(jwks_json: impl Into<String>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            jwks: RwLock::new(jwks_json.into()),
+            fault: RwLock::new(Fault::None),
+            fetches: AtomicU64::new(0),
+        });
+        let app = Router::new().fallback(serve).with_state(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(error) = server.await {
+                tracing::warn!(%error, "test JWKS server stopped");
+            }
+        });
+        Ok(JwksServer {
+            addr,
+            shared,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The JWKS URL, `http://127.0.0.1:PORT/.well-known/jwks.json`.
+    pub fn url(&self) -> String {
+        format!("http://{}/.well-known/jwks.json", self.addr)
+    }
+
+    /// Serves this JWKS from now on.
+    pub fn set_jwks(&self, jwks_json: impl Into<String>) {
+        *self.shared.jwks.write().unwrap_or_else(|e| e.into_inner()) = jwks_json.into();
+    }
+
+    /// Answers with this fault from now on (`Fault::None` to heal).
+    pub fn set_fault(&self, fault: Fault) {
+        *self.shared.fault.write().unwrap_or_else(|e| e.into_inner()) = fault;
+    }
+
+    /// How many requests it has received.
+    pub fn fetch_count(&self) -> u64 {
+        self.shared.fetches.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for JwksServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn serve(State(shared): State<Arc<Shared>>) -> Response {
+    shared.fetches.fetch_add(1, Ordering::SeqCst);
+    let fault = shared
+        .fault
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let jwks = shared
+        .jwks
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let json = |body: Body| {
+        let mut response = Response::new(body);
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    };
+    match fault {
+        Fault::None => json(Body::from(jwks)),
+        Fault::Status(code) => status(code).into_response(),
+        Fault::RetryAfter(code, secs) => {
+            (status(code), [(header::RETRY_AFTER, secs.to_string())]).into_response()
+        }
+        Fault::Body(body) => json(Body::from(body)),
+        Fault::Oversized(bytes) => {
+            let filler = "x".repeat(bytes);
+            json(Body::from(format!(
+                "{{\"keys\":[],\"filler\":\"{filler}\"}}"
+            )))
+        }
+        Fault::Stall => {
+            let start =
+                futures_util::stream::once(async { Ok::<_, std::io::Error>("{\"keys\":[") });
+            json(Body::from_stream(
+                start.chain(futures_util::stream::pending()),
+            ))
+        }
+        Fault::Trickle(pause) => {
+            let bytes = jwks.into_bytes();
+            let stream = futures_util::stream::iter(bytes).then(move |b| async move {
+                tokio::time::sleep(pause).await;
+                Ok::<_, std::io::Error>(vec![b])
+            });
+            json(Body::from_stream(stream))
+        }
+        Fault::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            json(Body::from(jwks))
+        }
+        Fault::Redirect(location) => {
+            (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+        }
+    }
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}

@@ -1,0 +1,193 @@
+//! [`Verifier`]: the order in which a token is judged.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::claims::{AccessClaims, IdClaims, Verified};
+use crate::clock::{Clock, unix_seconds};
+use crate::config::VerifierBuilder;
+use crate::error::{Error, Malformed, TokenPart};
+use crate::hook::VerifyHook;
+use crate::jwks::KeySource;
+use crate::rules::client::ClientPolicy;
+use crate::rules::{self, Policy, issuer};
+use crate::token;
+
+/// Verifies Cognito tokens. Cheap to clone; share one per service.
+///
+/// The order of judgement: size and form of the token; header (`alg` allowed, `kid` present);
+/// payload parsed; `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched if
+/// needed); the signature; then, with the claims now trusted, token use, app client, `exp` /
+/// `nbf` / `iat`, scopes, groups; the claims' shape; the user's hook.
+///
+/// ```no_run
+/// use cognito_verify::{Pool, TokenUse, Verifier};
+///
+/// # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// let verifier = Verifier::builder()
+///     .pool(Pool::new("eu-west-1_AbCdEf123").client_id("1example23456789"))
+///     .token_use(TokenUse::Access)
+///     .build()?;
+/// verifier.prefetch().await?; // optional: fetch keys at start-up
+///
+/// let claims = verifier.verify_access(token).await?;
+/// println!("hello {}", claims.username.as_deref().unwrap_or(&claims.sub));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pools: Vec<PoolRuntime>,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    hook: Option<Arc<dyn VerifyHook>>,
+}
+
+/// A configured pool, ready to verify.
+pub(crate) struct PoolRuntime {
+    pub(crate) user_pool_id: Arc<str>,
+    pub(crate) issuer: String,
+    pub(crate) jwks_uri: String,
+    pub(crate) clients: ClientPolicy,
+    pub(crate) keys: Arc<KeySource>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let issuers: Vec<&str> = self.inner.pools.iter().map(|p| p.issuer.as_str()).collect();
+        f.debug_struct("Verifier")
+            .field("issuers", &issuers)
+            .field("policy", &self.inner.policy)
+            .field("hook", &self.inner.hook.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// Starts configuring a verifier.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    pub(crate) fn from_parts(
+        pools: Vec<PoolRuntime>,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        hook: Option<Arc<dyn VerifyHook>>,
+    ) -> Self {
+        Verifier {
+            inner: Arc::new(Inner {
+                pools,
+                policy,
+                clock,
+                hook,
+            }),
+        }
+    }
+
+    /// Verifies a token and returns its claims.
+    pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
+        let inner = &*self.inner;
+        let started = inner.clock.now();
+        let parsed = token::parse(token)?;
+        let pool_index = issuer::select(
+            &parsed.claims,
+            inner.pools.iter().map(|p| p.issuer.as_str()),
+        )?;
+        let pool = &inner.pools[pool_index];
+        let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
+        let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature.as_slice());
+
+        match pool
+            .keys
+            .with_key(kid, started, |key| key.verify(alg, input, signature))
+        {
+            Ok(verified) => verified?,
+            Err(miss) => {
+                let set = pool.keys.resolve(kid, miss, started).await?;
+                set.get(kid)
+                    .ok_or(Error::UnknownKid)?
+                    .verify(alg, input, signature)?;
+            }
+        }
+
+        let checked = rules::check_claims(
+            &parsed.claims,
+            &pool.clients,
+            &inner.policy,
+            unix_seconds(started),
+        )?;
+        let verified = Verified::new(
+            parsed.claims,
+            checked.token_use,
+            pool_index,
+            pool.user_pool_id.clone(),
+        )?;
+        if let Some(hook) = &inner.hook {
+            hook.check(&verified).await.map_err(Error::Hook)?;
+        }
+        Ok(verified)
+    }
+
+    /// Verifies a token given as bytes (e.g. straight from a header); non-UTF-8 input is a
+    /// malformed token.
+    pub async fn verify_bytes(&self, token: &[u8]) -> Result<Verified, Error> {
+        let token = std::str::from_utf8(token)
+            .map_err(|_| Error::malformed(TokenPart::Header, Malformed::NotUtf8))?;
+        self.verify(token).await
+    }
+
+    /// Verifies an access token and returns its typed claims. An id token is refused with
+    /// `invalid_token_use` even when the verifier accepts either.
+    pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
+        let verified = self.verify(token).await?;
+        verified.access().cloned().ok_or(Error::InvalidTokenUse {
+            expected: "\"access\"",
+        })
+    }
+
+    /// Verifies an id token and returns its typed claims. An access token is refused with
+    /// `invalid_token_use` even when the verifier accepts either.
+    pub async fn verify_id(&self, token: &str) -> Result<IdClaims, Error> {
+        let verified = self.verify(token).await?;
+        verified
+            .id()
+            .cloned()
+            .ok_or(Error::InvalidTokenUse { expected: "\"id\"" })
+    }
+
+    /// Verifies a token and deserializes its claims into your own type.
+    pub async fn verify_as<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
+        self.verify(token).await?.deserialize()
+    }
+
+    /// Fetches every pool's keys now (joining fetches in flight). Call it at start-up so the
+    /// first requests do not wait; a failure is not fatal, later requests fetch again.
+    pub async fn prefetch(&self) -> Result<(), Error> {
+        let fetches = self.inner.pools.iter().map(|p| p.keys.prefetch());
+        for result in futures_util::future::join_all(fetches).await {
+            result.map_err(Error::KeysUnavailable)?;
+        }
+        Ok(())
+    }
+
+    /// The issuers this verifier accepts, in configuration order.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> {
+        self.inner.pools.iter().map(|p| p.issuer.as_str())
+    }
+
+    /// The JWKS URIs keys are fetched from, in configuration order.
+    pub fn jwks_uris(&self) -> impl Iterator<Item = &str> {
+        self.inner.pools.iter().map(|p| p.jwks_uri.as_str())
+    }
+
+    /// How many JWKS fetches this verifier has started (for metrics and tests).
+    pub fn key_fetch_count(&self) -> u64 {
+        self.inner.pools.iter().map(|p| p.keys.fetch_count()).sum()
+    }
+}

@@ -1,0 +1,1 @@
+//! The actix-web example app (issue 4).

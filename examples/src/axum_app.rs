@@ -1,0 +1,1 @@
+//! The axum example app (issue 3).

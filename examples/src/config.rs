@@ -1,0 +1,1 @@
+//! Verifier configuration from the environment, shared by the server examples.
