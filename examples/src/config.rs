@@ -1,1 +1,69 @@
-//! Verifier configuration from the environment, shared by the server examples.
+//! Verifier configuration from the environment, shared by the `axum_server` and `actix_server`
+//! examples so both servers accept exactly the same tokens.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `COGNITO_USER_POOL_ID` | required, e.g. `eu-west-1_AbCdEf123` |
+//! | `COGNITO_CLIENT_ID` | required, one or more app client ids, comma-separated |
+//! | `COGNITO_JWKS_URI` | optional JWKS URI override (emulators) |
+//! | `COGNITO_ISSUER` | optional issuer override (emulators) |
+//! | `BIND` | listen address, default `127.0.0.1:3000` |
+
+use std::net::SocketAddr;
+
+use cognito_verify::{Pool, TokenUse, Verifier};
+
+/// The listen address when `BIND` is unset: loopback only, so an example never listens publicly
+/// by accident.
+pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
+
+/// What a server example needs.
+#[derive(Debug)]
+pub struct ServerConfig {
+    /// The verifier (accepts access and id tokens; each route asks for the kind it needs).
+    pub verifier: Verifier,
+    /// Where to listen.
+    pub bind: SocketAddr,
+}
+
+/// Reads the configuration through `var` (pass `|k| std::env::var(k).ok()`).
+pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, String> {
+    let pool_id = var("COGNITO_USER_POOL_ID").ok_or("COGNITO_USER_POOL_ID is not set")?;
+    let clients = var("COGNITO_CLIENT_ID").ok_or("COGNITO_CLIENT_ID is not set")?;
+    let mut pool = Pool::new(pool_id).client_ids(
+        clients
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+    );
+    if let Some(uri) = var("COGNITO_JWKS_URI") {
+        pool = pool.jwks_uri(uri);
+    }
+    if let Some(issuer) = var("COGNITO_ISSUER") {
+        pool = pool.issuer(issuer);
+    }
+    let verifier = Verifier::builder()
+        .pool(pool)
+        .token_use(TokenUse::Either)
+        .build()
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    let bind = var("BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
+    let bind = bind
+        .parse()
+        .map_err(|_| format!("BIND {bind:?} is not an address like 127.0.0.1:3000"))?;
+    Ok(ServerConfig { verifier, bind })
+}
+
+/// Reads the configuration from the process environment.
+pub fn from_env() -> Result<ServerConfig, String> {
+    from_vars(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+/// Fetches the keys at start-up; a failure is logged, not fatal (requests answer 503 until the
+/// keys can be fetched).
+pub async fn warm_up(verifier: &Verifier) {
+    if let Err(error) = verifier.prefetch().await {
+        tracing::warn!(%error, "could not fetch the signing keys at start-up; requests will answer 503 until they can be fetched");
+    }
+}
