@@ -70,7 +70,10 @@ impl Challenge {
         let (code, retry_after) = match error.class() {
             ErrorClass::InvalidToken => (Some("invalid_token"), None),
             ErrorClass::InsufficientScope => (Some("insufficient_scope"), None),
-            _ => (None, Some(error.retry_after().map_or(1, |d| d.as_secs().max(1)))),
+            _ => (
+                None,
+                Some(error.retry_after().map_or(1, |d| d.as_secs().max(1))),
+            ),
         };
         let www_authenticate = code.map(|code| {
             let scope = required.map(|r| r.names().join(" "));
@@ -140,7 +143,12 @@ fn header_value(
     let mut value = String::from("Bearer");
     let mut first = true;
     let mut param = |name: &str, v: &str| {
-        let _ = write!(value, "{}{name}=\"{}\"", if first { " " } else { ", " }, quoted(v));
+        let _ = write!(
+            value,
+            "{}{name}=\"{}\"",
+            if first { " " } else { ", " },
+            quoted(v)
+        );
         first = false;
     };
     if let Some(realm) = realm {
@@ -161,7 +169,13 @@ fn header_value(
 /// RFC 6750 restricts attribute values to printable ASCII without `"` and `\`; replace the rest.
 fn quoted(v: &str) -> String {
     v.chars()
-        .map(|c| if (' '..='~').contains(&c) && c != '"' && c != '\\' { c } else { '\'' })
+        .map(|c| {
+            if (' '..='~').contains(&c) && c != '"' && c != '\\' {
+                c
+            } else {
+                '\''
+            }
+        })
         .collect()
 }
 
@@ -178,7 +192,10 @@ mod tests {
             c.www_authenticate(),
             Some("Bearer error=\"invalid_token\", error_description=\"token has expired\"")
         );
-        assert_eq!(c.json_body(false), json!({"error": "invalid_token", "kind": "expired"}));
+        assert_eq!(
+            c.json_body(false),
+            json!({"error": "invalid_token", "kind": "expired"})
+        );
     }
 
     #[test]
@@ -188,14 +205,19 @@ mod tests {
         assert_eq!(c.status_code(), 403);
         assert_eq!(
             c.www_authenticate(),
-            Some("Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"token lacks a required scope\", scope=\"orders/read orders/write\"")
+            Some(
+                "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"token lacks a required scope\", scope=\"orders/read orders/write\""
+            )
         );
     }
 
     #[test]
     fn keys_unavailable_is_503_with_retry_after() {
         let c = Challenge::from_error(&Error::KeysUnavailable(KeyFetchError::Timeout), None, None);
-        assert_eq!((c.status_code(), c.www_authenticate(), c.retry_after_secs()), (503, None, Some(1)));
+        assert_eq!(
+            (c.status_code(), c.www_authenticate(), c.retry_after_secs()),
+            (503, None, Some(1))
+        );
         assert_eq!(c.json_body(false)["error"], "temporarily_unavailable");
     }
 

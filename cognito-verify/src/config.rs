@@ -13,6 +13,7 @@ use crate::pool::Pool;
 use crate::rules::Policy;
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::TokenUse;
+use crate::token_cache::TokenCache;
 use crate::verifier::{PoolRuntime, Verifier};
 
 /// Builds a [`Verifier`]. Start with [`Verifier::builder`].
@@ -30,6 +31,7 @@ pub struct VerifierBuilder {
     hook: Option<Arc<dyn VerifyHook>>,
     fetch: FetchSettings,
     cache: CacheSettings,
+    token_cache_max_bytes: u64,
 }
 
 impl Default for VerifierBuilder {
@@ -54,6 +56,7 @@ impl Default for VerifierBuilder {
                 backoff_initial: defaults::DEFAULT_FETCH_BACKOFF_INITIAL,
                 backoff_max: defaults::DEFAULT_FETCH_BACKOFF_MAX,
             },
+            token_cache_max_bytes: defaults::DEFAULT_TOKEN_CACHE_MAX_BYTES,
         }
     }
 }
@@ -146,6 +149,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// Memory budget of the verified-token cache in bytes; 0 disables it (default
+    /// [`DEFAULT_TOKEN_CACHE_MAX_BYTES`](defaults::DEFAULT_TOKEN_CACHE_MAX_BYTES)).
+    pub fn token_cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.token_cache_max_bytes = bytes;
+        self
+    }
+
     /// Checks the configuration and builds the verifier. Does not fetch keys: call
     /// [`Verifier::prefetch`] at start-up for that.
     pub fn build(self) -> Result<Verifier, ConfigError> {
@@ -203,6 +213,14 @@ impl VerifierBuilder {
             scopes: self.scopes,
             groups: self.groups,
         };
-        Ok(Verifier::from_parts(pools, policy, self.clock, self.hook))
+        let token_cache =
+            (self.token_cache_max_bytes > 0).then(|| TokenCache::new(self.token_cache_max_bytes));
+        Ok(Verifier::from_parts(
+            pools,
+            policy,
+            self.clock,
+            self.hook,
+            token_cache,
+        ))
     }
 }

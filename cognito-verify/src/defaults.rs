@@ -93,3 +93,16 @@ pub const DEFAULT_FETCH_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// The endpoint may ask us to wait; we do, but never longer than this, so a wrong header cannot
 /// lock the verifier out for hours.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// Memory budget of the verified-token cache (token text plus claims, estimated), in bytes.
+///
+/// A hit answers in well under a microsecond instead of an RSA verify (~17 µs). A Cognito access
+/// token costs about 3 KiB here, so 8 MiB holds a few thousand active tokens: the working set of
+/// a busy service, while staying small. Set 0 to disable the cache.
+pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A cached token not presented again for this long is dropped.
+///
+/// Clients re-send the same token for its whole life (60 min by default); ten idle minutes means
+/// the client has gone, so its entry is memory better used for others.
+pub const TOKEN_CACHE_IDLE: Duration = Duration::from_secs(10 * 60);

@@ -39,6 +39,7 @@ mod jwks;
 mod pool;
 mod rules;
 mod token;
+mod token_cache;
 mod verifier;
 
 #[cfg(feature = "testing")]
@@ -55,7 +56,7 @@ pub use hook::{VerifyHook, hook_fn};
 pub use pool::Pool;
 pub use rules::requirement::Requirement;
 pub use rules::token_use::{ActualUse, TokenUse};
-pub use verifier::Verifier;
+pub use verifier::{TokenCacheStats, Verifier};
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -12,8 +12,9 @@ use crate::error::{Error, Malformed, TokenPart};
 use crate::hook::VerifyHook;
 use crate::jwks::KeySource;
 use crate::rules::client::ClientPolicy;
-use crate::rules::{self, Policy, issuer};
+use crate::rules::{self, Policy, issuer, time};
 use crate::token;
+use crate::token_cache::{Entry, TokenCache};
 
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
 ///
@@ -46,6 +47,16 @@ struct Inner {
     policy: Policy,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn VerifyHook>>,
+    token_cache: Option<TokenCache>,
+}
+
+/// Size of the verified-token cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenCacheStats {
+    /// Tokens cached.
+    pub entries: u64,
+    /// Their estimated size in bytes (token text, claims and overhead).
+    pub estimated_bytes: u64,
 }
 
 /// A configured pool, ready to verify.
@@ -79,6 +90,7 @@ impl Verifier {
         policy: Policy,
         clock: Arc<dyn Clock>,
         hook: Option<Arc<dyn VerifyHook>>,
+        token_cache: Option<TokenCache>,
     ) -> Self {
         Verifier {
             inner: Arc::new(Inner {
@@ -86,12 +98,45 @@ impl Verifier {
                 policy,
                 clock,
                 hook,
+                token_cache,
             }),
         }
     }
 
     /// Verifies a token and returns its claims.
+    ///
+    /// A token verified before is answered from the verified-token cache after re-checking its
+    /// expiry and that its key is still published; the hook runs every time.
     pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
+        let verified = match self.cached(token) {
+            Some(verified) => verified,
+            None => self.verify_uncached(token).await?,
+        };
+        if let Some(hook) = &self.inner.hook {
+            hook.check(&verified).await.map_err(Error::Hook)?;
+        }
+        Ok(verified)
+    }
+
+    /// The cached verification of exactly this token, if it still holds.
+    fn cached(&self, token: &str) -> Option<Verified> {
+        let inner = &*self.inner;
+        let cache = inner.token_cache.as_ref()?;
+        let entry = cache.get(token)?;
+        let now = inner.clock.now();
+        let pool = inner.pools.get(entry.verified.pool_index())?;
+        let holds = time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
+            && pool.keys.with_key(&entry.kid, now, |_| ()).is_ok();
+        if holds {
+            Some(entry.verified.clone())
+        } else {
+            cache.remove(token);
+            None
+        }
+    }
+
+    /// Every check but the hook, without the cache; caches the result.
+    async fn verify_uncached(&self, token: &str) -> Result<Verified, Error> {
         let inner = &*self.inner;
         let started = inner.clock.now();
         let parsed = token::parse(token)?;
@@ -128,8 +173,10 @@ impl Verifier {
             pool_index,
             pool.user_pool_id.clone(),
         )?;
-        if let Some(hook) = &inner.hook {
-            hook.check(&verified).await.map_err(Error::Hook)?;
+        if let Some(cache) = &inner.token_cache {
+            // The claims live twice (raw and typed), each about the size of the token text.
+            let entry = Entry::new(verified.clone(), kid, checked.exp, 2 * token.len());
+            cache.insert(token, entry);
         }
         Ok(verified)
     }
@@ -184,6 +231,15 @@ impl Verifier {
     /// The JWKS URIs keys are fetched from, in configuration order.
     pub fn jwks_uris(&self) -> impl Iterator<Item = &str> {
         self.inner.pools.iter().map(|p| p.jwks_uri.as_str())
+    }
+
+    /// Size of the verified-token cache, `None` when it is disabled.
+    pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
+        let (entries, estimated_bytes) = self.inner.token_cache.as_ref()?.usage();
+        Some(TokenCacheStats {
+            entries,
+            estimated_bytes,
+        })
     }
 
     /// How many JWKS fetches this verifier has started (for metrics and tests).
