@@ -154,7 +154,7 @@ impl Verifier {
         {
             Ok(verified) => verified?,
             Err(miss) => {
-                let set = pool.keys.resolve(kid, miss, started).await?;
+                let set = pool.keys.resolve(kid, miss).await?;
                 set.get(kid)
                     .ok_or(Error::UnknownKid)?
                     .verify(alg, input, signature)?;

@@ -67,6 +67,8 @@ pub(crate) struct KeySet {
     keys: HashMap<String, Key>,
     /// When the document was fetched (by the verifier's clock).
     pub(crate) fetched_at: SystemTime,
+    /// Which fetch of its source produced it (0 for a preloaded set).
+    pub(crate) generation: u64,
 }
 
 impl KeySet {
@@ -105,7 +107,11 @@ impl KeySet {
                 ambiguous.insert(kid);
             }
         }
-        Ok(KeySet { keys, fetched_at })
+        Ok(KeySet {
+            keys,
+            fetched_at,
+            generation: 0,
+        })
     }
 
     /// The key with this `kid`.
@@ -133,15 +139,15 @@ fn parse_key(entry: &Value) -> Result<(String, Key), &'static str> {
         None | Some(PublicKeyUse::Signature) => {}
         Some(_) => return Err("`use` is not \"sig\""),
     }
-    if let Some(ops) = &jwk.common.key_operations {
-        if !ops.contains(&KeyOperations::Verify) {
-            return Err("`key_ops` does not include \"verify\"");
-        }
+    if let Some(ops) = &jwk.common.key_operations
+        && !ops.contains(&KeyOperations::Verify)
+    {
+        return Err("`key_ops` does not include \"verify\"");
     }
-    if let Some(alg) = jwk.common.key_algorithm {
-        if !is_rsa_signature_alg(alg) {
-            return Err("`alg` is not an RSA signature algorithm");
-        }
+    if let Some(alg) = jwk.common.key_algorithm
+        && !is_rsa_signature_alg(alg)
+    {
+        return Err("`alg` is not an RSA signature algorithm");
     }
     let kid = match &jwk.common.key_id {
         Some(kid) if !kid.is_empty() => kid.clone(),

@@ -11,9 +11,9 @@
 //!   never during a back-off).
 //! - Older than the maximum staleness, it is no longer used: the request waits for a fetch, and
 //!   answers "keys unavailable" if that fails or the verifier is backing off.
-//! - A `kid` missing from a set fetched before the request started triggers a refetch: at once for
-//!   the first such miss, then at most once per cooldown. A set fetched during the request is
-//!   final for it, so one verify causes at most one fetch plus one refetch.
+//! - A `kid` missing from the held set triggers a refetch: at once for the first such miss, then
+//!   at most once per cooldown. A set fetched (or joined) during the request is final for it, so
+//!   one verify causes at most one fetch.
 //! - Every fetch runs in its own task (so it completes even if the request that started it is
 //!   dropped) and every concurrent waiter shares it: at most one fetch in flight per URI.
 //! - After a failure, no fetch is attempted until the back-off (doubling from the initial to the
@@ -51,8 +51,8 @@ type SharedFetch = Shared<BoxFuture<'static, FetchResult>>;
 pub(crate) enum Lookup {
     /// No key set young enough to use.
     NoKeys,
-    /// A usable set without the `kid`, fetched at this time.
-    UnknownKid { fetched_at: SystemTime },
+    /// A usable set without the `kid`; its generation.
+    UnknownKid { generation: u64 },
 }
 
 /// State only the slow path touches.
@@ -79,6 +79,7 @@ pub(crate) struct KeySource {
     fetch_in_flight: AtomicBool,
     retry_not_before_ms: AtomicU64,
     fetch_count: AtomicU64,
+    generations: AtomicU64,
 }
 
 impl fmt::Debug for KeySource {
@@ -128,6 +129,7 @@ impl KeySource {
             fetch_in_flight: AtomicBool::new(false),
             retry_not_before_ms: AtomicU64::new(0),
             fetch_count: AtomicU64::new(0),
+            generations: AtomicU64::new(0),
         }
     }
 
@@ -159,40 +161,28 @@ impl KeySource {
         match set.get(kid) {
             Some(key) => Ok(f(key)),
             None => Err(Lookup::UnknownKid {
-                fetched_at: set.fetched_at,
+                generation: set.generation,
             }),
         }
     }
 
-    /// The slow path: obtains a set holding `kid`, fetching as the rules allow. `started` is
-    /// when the verify call began.
+    /// The slow path: obtains a set holding `kid`, fetching (at most once) as the rules allow.
     pub(crate) async fn resolve(
         self: &Arc<Self>,
         kid: &str,
-        mut miss: Lookup,
-        started: SystemTime,
+        miss: Lookup,
     ) -> Result<Arc<KeySet>, Error> {
-        // At most two rounds: one fetch for missing/stale keys, one refetch for an unknown kid.
-        for _ in 0..2 {
-            let fetch = self.plan_fetch(kid, miss, started)?;
-            let set = fetch.await.map_err(Error::KeysUnavailable)?;
-            if set.get(kid).is_some() {
-                return Ok(set);
-            }
-            miss = Lookup::UnknownKid {
-                fetched_at: set.fetched_at,
-            };
+        let fetch = self.plan_fetch(kid, miss)?;
+        let set = fetch.await.map_err(Error::KeysUnavailable)?;
+        // A set fetched during this call is final for it.
+        match set.get(kid) {
+            Some(_) => Ok(set),
+            None => Err(Error::UnknownKid),
         }
-        Err(Error::UnknownKid)
     }
 
     /// Decides, under the slow-path lock, whether this miss may fetch (or join a fetch).
-    fn plan_fetch(
-        self: &Arc<Self>,
-        kid: &str,
-        miss: Lookup,
-        started: SystemTime,
-    ) -> Result<SharedFetch, Error> {
+    fn plan_fetch(self: &Arc<Self>, kid: &str, miss: Lookup) -> Result<SharedFetch, Error> {
         let now = self.clock.now();
         let mut slow = self.lock();
         if let Some(fetch) = &slow.inflight {
@@ -204,24 +194,17 @@ impl KeySource {
         match miss {
             Lookup::NoKeys => {
                 // Another request may have fetched since our read.
-                if let Some(set) = self.current.load_full() {
-                    if elapsed(set.fetched_at, now) <= self.settings.max_staleness
-                        && set.get(kid).is_some()
-                    {
-                        return Ok(futures_util::future::ready(Ok(set)).boxed().shared());
-                    }
+                if let Some(ready) = self.current_if(kid, |set| {
+                    elapsed(set.fetched_at, now) <= self.settings.max_staleness
+                }) {
+                    return Ok(ready);
                 }
                 self.backoff_check(&slow, now)?;
             }
-            Lookup::UnknownKid { fetched_at } => {
-                if let Some(set) = self.current.load_full() {
-                    if set.fetched_at > fetched_at && set.get(kid).is_some() {
-                        return Ok(futures_util::future::ready(Ok(set)).boxed().shared());
-                    }
-                }
-                // A set fetched during this call is final for it.
-                if fetched_at >= started {
-                    return Err(Error::UnknownKid);
+            Lookup::UnknownKid { generation } => {
+                // Another request may have fetched a newer set since our read.
+                if let Some(ready) = self.current_if(kid, |set| set.generation != generation) {
+                    return Ok(ready);
                 }
                 self.backoff_check(&slow, now)?;
                 let cooling = slow
@@ -235,6 +218,13 @@ impl KeySource {
             }
         }
         Ok(self.start_fetch(&mut slow))
+    }
+
+    /// The current set as an already-finished fetch, if it has `kid` and passes `usable`.
+    fn current_if(&self, kid: &str, usable: impl Fn(&KeySet) -> bool) -> Option<SharedFetch> {
+        let set = self.current.load_full()?;
+        (usable(&set) && set.get(kid).is_some())
+            .then(|| futures_util::future::ready(Ok(set)).boxed().shared())
     }
 
     fn backoff_check(&self, slow: &Slow, now: SystemTime) -> Result<(), Error> {
@@ -285,7 +275,10 @@ impl KeySource {
                 Some(fetcher) => fetcher
                     .fetch(&this.uri, this.clock.now())
                     .await
-                    .map(Arc::new),
+                    .map(|mut set| {
+                        set.generation = this.generations.fetch_add(1, Ordering::Relaxed) + 1;
+                        Arc::new(set)
+                    }),
                 None => Err(KeyFetchError::Request),
             };
             this.complete(&result);

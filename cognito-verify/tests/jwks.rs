@@ -1,0 +1,482 @@
+//! The key cache against a real JWKS server on loopback: faults, rotation, refresh, staleness,
+//! back-off, cooldown under a flood of unknown kids, and coalescing of concurrent fetches.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use cognito_verify::testing::{Fault, TestKey};
+use cognito_verify::{Error, KeyFetchError, TokenUse, Verifier};
+use common::{Setup, kind, refused_url};
+use serde_json::json;
+
+fn keys_unavailable(r: &Result<cognito_verify::Verified, Error>) -> Option<&KeyFetchError> {
+    match r {
+        Err(Error::KeysUnavailable(e)) => Some(e),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn keys_are_fetched_once_and_reused() {
+    let s = Setup::new().await;
+    let v = s.verifier(TokenUse::Access);
+    for _ in 0..5 {
+        assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
+    }
+    assert_eq!(s.server.fetch_count(), 1);
+    assert_eq!(v.key_fetch_count(), 1);
+}
+
+#[tokio::test]
+async fn endpoint_faults_are_keys_unavailable() {
+    let cases: Vec<(Fault, &str)> = vec![
+        (Fault::Status(500), "status 500"),
+        (Fault::Status(404), "status 404"),
+        (Fault::Body("<html>not json</html>".into()), "garbage"),
+        (Fault::Body("{\"keys\": {}}".into()), "keys not an array"),
+        (Fault::Body("[{\"kty\":\"RSA\"}]".into()), "array document"),
+        (Fault::Body("{}".into()), "no keys member"),
+        (Fault::Oversized(100 * 1024), "oversized body"),
+        (
+            Fault::Redirect("http://127.0.0.1:1/elsewhere".into()),
+            "redirect",
+        ),
+    ];
+    for (fault, what) in cases {
+        let s = Setup::new().await;
+        s.server.set_fault(fault.clone());
+        let v = s.verifier(TokenUse::Access);
+        let r = v.verify(&s.issuer.access_token().sign()).await;
+        let e =
+            keys_unavailable(&r).unwrap_or_else(|| panic!("{what}: {:?}", r.as_ref().map(drop)));
+        let expected = match fault {
+            Fault::Status(code) => KeyFetchError::Status(code),
+            Fault::Redirect(_) => KeyFetchError::Status(302),
+            Fault::Oversized(_) => KeyFetchError::BodyTooLarge { limit: 64 * 1024 },
+            _ => KeyFetchError::NotAKeySet,
+        };
+        assert_eq!(e, &expected, "{what}");
+        assert_eq!(r.unwrap_err().status_code(), 503, "{what}");
+        assert_eq!(
+            s.server.fetch_count(),
+            1,
+            "{what}: redirects are not followed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn connection_refused_is_keys_unavailable() {
+    let s = Setup::new().await;
+    let v = Verifier::builder()
+        .pool(s.issuer.pool().jwks_uri(refused_url()))
+        .token_use(TokenUse::Access)
+        .build()
+        .unwrap();
+    let r = v.verify(&s.issuer.access_token().sign()).await;
+    assert_eq!(keys_unavailable(&r), Some(&KeyFetchError::Connect));
+    assert_eq!(r.unwrap_err().retry_after(), Some(Duration::from_secs(1)));
+}
+
+#[tokio::test]
+async fn a_stalled_or_trickling_body_is_cut_off_by_the_total_deadline() {
+    for fault in [
+        Fault::Stall,
+        Fault::Trickle(Duration::from_millis(50)),
+        Fault::Delay(Duration::from_secs(30)),
+    ] {
+        let s = Setup::new().await;
+        s.server.set_fault(fault.clone());
+        let v = s
+            .builder(TokenUse::Access)
+            .jwks_timeout(Duration::from_millis(600))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let r = v.verify(&s.issuer.access_token().sign()).await;
+        let took = started.elapsed();
+        assert_eq!(
+            keys_unavailable(&r),
+            Some(&KeyFetchError::Timeout),
+            "{fault:?}"
+        );
+        // Generous bound: the point is that it returns, not how fast (no timing assertions).
+        assert!(took < Duration::from_secs(10), "{fault:?} took {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_within_the_deadline_works() {
+    let s = Setup::new().await;
+    s.server.set_fault(Fault::Delay(Duration::from_millis(200)));
+    let v = s
+        .builder(TokenUse::Access)
+        .jwks_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
+}
+
+#[tokio::test]
+async fn unusable_keys_are_skipped_one_by_one() {
+    let s = Setup::new().await;
+    let good = s.issuer.signing_key().jwk();
+    let small = TestKey::generate_with_kid("small");
+    let mut small_jwk = small.jwk();
+    // A 1024-bit modulus: half of a real one.
+    let n = small_jwk["n"].as_str().unwrap().to_owned();
+    small_jwk["n"] = json!(n[..n.len() / 2]);
+    let mut enc = TestKey::generate_with_kid("enc").jwk();
+    enc["use"] = json!("enc");
+    let mut es = TestKey::generate_with_kid("es").jwk();
+    es["alg"] = json!("ES256");
+    let mut padded = TestKey::generate_with_kid("padded").jwk();
+    padded["n"] = json!(format!("{}=", padded["n"].as_str().unwrap()));
+    let mut no_kid = TestKey::generate().jwk();
+    no_kid.as_object_mut().unwrap().remove("kid");
+    let mut ops = TestKey::generate_with_kid("ops").jwk();
+    ops["key_ops"] = json!(["encrypt"]);
+    let jwks = json!({"keys": [
+        {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
+        {"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "kid": "ec"},
+        {"kty": "RSA", "kid": "no-n", "e": "AQAB"},
+        "not an object",
+        small_jwk, enc, es, padded, no_kid, ops,
+        good,
+    ]});
+    s.server.set_jwks(jwks.to_string());
+    let v = s.verifier(TokenUse::Access);
+    assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
+    for kid in ["hmac", "ec", "no-n", "small", "enc", "es", "padded", "ops"] {
+        let t = s.issuer.access_token().kid(kid).sign();
+        assert_eq!(kind(&v.verify(&t).await), "unknown_kid", "{kid}");
+    }
+}
+
+#[tokio::test]
+async fn two_keys_under_one_kid_make_it_ambiguous() {
+    let s = Setup::new().await;
+    let kid = s.issuer.signing_key().kid().to_owned();
+    let twin = TestKey::generate_with_kid(kid.clone());
+    let other = TestKey::generate_with_kid("other");
+    s.server.set_jwks(
+        json!({"keys": [s.issuer.signing_key().jwk(), twin.jwk(), other.jwk()]}).to_string(),
+    );
+    let v = s.verifier(TokenUse::Access);
+    assert_eq!(
+        kind(&v.verify(&s.issuer.access_token().sign()).await),
+        "unknown_kid"
+    );
+    let by_other = s
+        .issuer
+        .access_token()
+        .kid("other")
+        .signed_with(&other)
+        .sign();
+    assert_eq!(kind(&v.verify(&by_other).await), "ok");
+}
+
+#[tokio::test]
+async fn header_key_locations_are_ignored() {
+    // jku/x5u pointing at an attacker's server, jwk/x5c embedding the attacker's key: ignored.
+    let s = Setup::new().await;
+    let attacker = TestKey::generate_with_kid("attacker");
+    let attacker_server =
+        cognito_verify::testing::JwksServer::start(json!({"keys": [attacker.jwk()]}).to_string())
+            .await
+            .unwrap();
+    let v = s.verifier(TokenUse::Access);
+    let forged = s
+        .issuer
+        .access_token()
+        .kid("attacker")
+        .header("jku", attacker_server.url())
+        .header("x5u", attacker_server.url())
+        .header("jwk", attacker.jwk())
+        .header("x5c", json!(["MIIB"]))
+        .signed_with(&attacker)
+        .sign();
+    assert_eq!(kind(&v.verify(&forged).await), "unknown_kid");
+    assert_eq!(attacker_server.fetch_count(), 0);
+    // A kid with path characters is only a lookup key: one fetch of the configured URI, no more.
+    let path_kid = s.issuer.access_token().kid("../../etc/passwd?x=1#").sign();
+    assert_eq!(kind(&v.verify(&path_kid).await), "unknown_kid");
+    assert!(s.server.fetch_count() <= 2);
+}
+
+#[tokio::test]
+async fn cold_cache_herd_causes_one_fetch() {
+    let s = Setup::new().await;
+    s.server.set_fault(Fault::Delay(Duration::from_millis(200)));
+    let v = s.verifier(TokenUse::Access);
+    let token = s.issuer.access_token().sign();
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let (v, t) = (v.clone(), token.clone());
+            tokio::spawn(async move { v.verify(&t).await.map(drop) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), Ok(()));
+    }
+    assert_eq!(s.server.fetch_count(), 1);
+}
+
+#[tokio::test]
+async fn a_fetch_completes_even_if_the_request_that_started_it_is_dropped() {
+    let s = Setup::new().await;
+    s.server.set_fault(Fault::Delay(Duration::from_millis(300)));
+    let v = s.verifier(TokenUse::Access);
+    let token = s.issuer.access_token().sign();
+    let dropped = tokio::time::timeout(Duration::from_millis(50), v.verify(&token)).await;
+    assert!(dropped.is_err(), "the first request was cut off");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    s.server.set_fault(Fault::Status(500));
+    // The fetch the dropped request started finished and stored the keys.
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    assert_eq!(s.server.fetch_count(), 1);
+}
+
+#[tokio::test]
+async fn rotation_new_kid_is_picked_up_and_removed_kid_is_dropped_on_refresh() {
+    let mut s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .key_refresh_interval(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let old_token = s.issuer.access_token().sign();
+    let old_kid = s.issuer.signing_key().kid().to_owned();
+    assert_eq!(kind(&v.verify(&old_token).await), "ok");
+
+    // A new key appears (the old one still listed): the first token with it refetches at once.
+    s.issuer.rotate();
+    s.publish();
+    let new_token = s.issuer.access_token().sign();
+    assert_eq!(kind(&v.verify(&new_token).await), "ok");
+    assert_eq!(s.server.fetch_count(), 2);
+    assert_eq!(kind(&v.verify(&old_token).await), "ok");
+
+    // The old key is removed: tokens signed with it stop verifying after the next refresh.
+    s.issuer.remove_key(&old_kid);
+    s.publish();
+    assert_eq!(kind(&v.verify(&old_token).await), "ok", "not refreshed yet");
+    s.clock.advance(Duration::from_secs(601));
+    // Past the refresh interval the held keys still answer while a refresh runs in the background.
+    let _ = v.verify(&new_token).await;
+    for _ in 0..100 {
+        if s.server.fetch_count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(s.server.fetch_count(), 3);
+    assert_eq!(kind(&v.verify(&new_token).await), "ok");
+    // The old kid is now unknown; the unknown-kid refetch was spent on the rotation above, and
+    // the clock moved past the cooldown, so one refetch may happen; the answer stays unknown_kid.
+    assert_eq!(kind(&v.verify(&old_token).await), "unknown_kid");
+}
+
+#[tokio::test]
+async fn unknown_kid_flood_costs_at_most_one_fetch_per_cooldown() {
+    let s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .unknown_kid_cooldown(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let good = s.issuer.access_token().sign();
+    assert_eq!(kind(&v.verify(&good).await), "ok");
+    assert_eq!(s.server.fetch_count(), 1);
+
+    let flood: Vec<String> = (0..2000)
+        .map(|i| s.issuer.access_token().kid(&format!("random-{i}")).sign())
+        .collect();
+    let run = |tokens: Vec<String>| {
+        let v = v.clone();
+        tokio::spawn(async move {
+            let mut kinds = Vec::new();
+            for t in tokens {
+                kinds.push(kind(&v.verify(&t).await));
+            }
+            kinds
+        })
+    };
+    let (a, b) = flood.split_at(1000);
+    let (ka, kb) = (run(a.to_vec()), run(b.to_vec()));
+    let known = {
+        let v = v.clone();
+        let good = good.clone();
+        tokio::spawn(async move {
+            let mut ok = 0;
+            for _ in 0..200 {
+                ok += usize::from(v.verify(&good).await.is_ok());
+            }
+            ok
+        })
+    };
+    let kinds: Vec<_> = ka
+        .await
+        .unwrap()
+        .into_iter()
+        .chain(kb.await.unwrap())
+        .collect();
+    assert!(kinds.iter().all(|k| *k == "unknown_kid"));
+    assert_eq!(
+        known.await.unwrap(),
+        200,
+        "known kids keep verifying during the flood"
+    );
+    assert_eq!(
+        s.server.fetch_count(),
+        2,
+        "one immediate refetch, then the cooldown"
+    );
+
+    // After the cooldown, one more refetch, and a genuinely new key is found by it.
+    let mut issuer = s.issuer;
+    let new_kid = issuer.rotate().kid().to_owned();
+    s.server.set_jwks(issuer.jwks_json());
+    let rotated = issuer.access_token().sign();
+    assert_eq!(
+        kind(&v.verify(&rotated).await),
+        "unknown_kid",
+        "still cooling down"
+    );
+    assert_eq!(s.server.fetch_count(), 2);
+    s.clock.advance(Duration::from_secs(5));
+    assert_eq!(
+        kind(&v.verify(&rotated).await),
+        "ok",
+        "picked up within the cooldown ({new_kid})"
+    );
+    assert_eq!(s.server.fetch_count(), 3);
+}
+
+#[tokio::test]
+async fn outage_keeps_serving_held_keys_until_max_staleness_then_recovers() {
+    let s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .key_refresh_interval(Duration::from_secs(60))
+        .key_max_staleness(Duration::from_secs(600))
+        .fetch_backoff(Duration::from_secs(1), Duration::from_secs(30))
+        .build()
+        .unwrap();
+    // Valid long enough for the whole outage.
+    let token = s
+        .issuer
+        .access_token()
+        .claim("exp", common::NOW + 5000)
+        .sign();
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    s.server.set_fault(Fault::Status(500));
+
+    // Through the outage, up to the staleness limit, valid tokens keep verifying.
+    for step in 1..=9 {
+        s.clock.advance(Duration::from_secs(60));
+        assert_eq!(kind(&v.verify(&token).await), "ok", "minute {step}");
+        tokio::time::sleep(Duration::from_millis(30)).await; // let background refreshes run
+    }
+    assert!(s.server.fetch_count() >= 2, "refreshes were attempted");
+    let attempts = s.server.fetch_count();
+    assert!(attempts <= 10, "back-off limits attempts: {attempts}");
+    s.clock.advance(Duration::from_secs(61)); // past max staleness
+    let r = v.verify(&token).await;
+    assert!(keys_unavailable(&r).is_some(), "{:?}", r.as_ref().map(drop));
+
+    // The endpoint returns: recovery within one back-off period.
+    s.server.set_fault(Fault::None);
+    s.clock.advance(Duration::from_secs(30));
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+}
+
+#[tokio::test]
+async fn failures_back_off_instead_of_fetching_on_every_request() {
+    let s = Setup::new().await;
+    s.server.set_fault(Fault::Status(503));
+    let v = s
+        .builder(TokenUse::Access)
+        .fetch_backoff(Duration::from_secs(2), Duration::from_secs(8))
+        .build()
+        .unwrap();
+    let token = s.issuer.access_token().sign();
+    for _ in 0..20 {
+        assert_eq!(kind(&v.verify(&token).await), "keys_unavailable");
+    }
+    assert_eq!(s.server.fetch_count(), 1);
+    let r = v.verify(&token).await;
+    assert!(matches!(
+        keys_unavailable(&r),
+        Some(KeyFetchError::BackingOff { .. })
+    ));
+    s.clock.advance(Duration::from_secs(2));
+    assert_eq!(kind(&v.verify(&token).await), "keys_unavailable");
+    assert_eq!(s.server.fetch_count(), 2);
+    s.clock.advance(Duration::from_secs(2)); // second back-off is 4 s
+    assert_eq!(kind(&v.verify(&token).await), "keys_unavailable");
+    assert_eq!(s.server.fetch_count(), 2);
+    s.server.set_fault(Fault::None);
+    s.clock.advance(Duration::from_secs(2));
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    assert_eq!(s.server.fetch_count(), 3);
+}
+
+#[tokio::test]
+async fn retry_after_is_respected() {
+    let s = Setup::new().await;
+    s.server.set_fault(Fault::RetryAfter(429, 20));
+    let v = s.verifier(TokenUse::Access);
+    let token = s.issuer.access_token().sign();
+    let r = v.verify(&token).await;
+    assert_eq!(
+        keys_unavailable(&r),
+        Some(&KeyFetchError::RateLimited {
+            retry_after: Duration::from_secs(20)
+        })
+    );
+    assert_eq!(r.unwrap_err().retry_after(), Some(Duration::from_secs(20)));
+    s.server.set_fault(Fault::None);
+    s.clock.advance(Duration::from_secs(19));
+    assert_eq!(kind(&v.verify(&token).await), "keys_unavailable");
+    assert_eq!(s.server.fetch_count(), 1);
+    s.clock.advance(Duration::from_secs(1));
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+}
+
+#[tokio::test]
+async fn prefetch_loads_keys_at_start_up() {
+    let s = Setup::new().await;
+    let v = s.verifier(TokenUse::Access);
+    v.prefetch().await.unwrap();
+    assert_eq!(s.server.fetch_count(), 1);
+    assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
+    assert_eq!(s.server.fetch_count(), 1);
+
+    let down = Verifier::builder()
+        .pool(s.issuer.pool().jwks_uri(refused_url()))
+        .token_use(TokenUse::Access)
+        .build()
+        .unwrap();
+    assert_eq!(
+        down.prefetch().await.unwrap_err().kind(),
+        "keys_unavailable"
+    );
+}
+
+#[tokio::test]
+async fn one_verify_causes_at_most_one_fetch_and_one_refetch() {
+    let s = Setup::new().await;
+    let v = s.verifier(TokenUse::Access);
+    // Cold cache, unknown kid: the first fetch is final for this call (fetched during it).
+    let t = s.issuer.access_token().kid("nope").sign();
+    assert_eq!(kind(&v.verify(&t).await), "unknown_kid");
+    assert_eq!(s.server.fetch_count(), 1);
+    // Warm cache, unknown kid: exactly one refetch.
+    let t2 = s.issuer.access_token().kid("nope-2").sign();
+    assert_eq!(kind(&v.verify(&t2).await), "unknown_kid");
+    assert_eq!(s.server.fetch_count(), 2);
+}
