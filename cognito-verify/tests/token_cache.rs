@@ -1,0 +1,142 @@
+//! The verified-token cache: exact-token keys, re-checks on every hit, scope per verifier.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use cognito_verify::TokenUse;
+use common::{NOW, Setup, kind};
+
+#[tokio::test]
+async fn a_hit_returns_the_same_claims_without_verifying_again() {
+    let s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .token_cache_max_bytes(1 << 20)
+        .build()
+        .unwrap();
+    let token = s.issuer.access_token().sign();
+    let first = v.verify(&token).await.unwrap();
+    // The keys become unreachable: only a cache hit can still answer without a fetch.
+    s.server
+        .set_fault(cognito_verify::testing::Fault::Status(500));
+    let second = v.verify(&token).await.unwrap();
+    assert_eq!(first.claims(), second.claims());
+    assert_eq!(s.server.fetch_count(), 1);
+    let stats = v.token_cache_stats().unwrap();
+    assert_eq!(stats.entries, 1);
+    assert!(stats.estimated_bytes > token.len() as u64);
+}
+
+#[tokio::test]
+async fn a_hit_rechecks_expiry() {
+    let s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .token_cache_max_bytes(1 << 20)
+        .leeway(Duration::ZERO)
+        .build()
+        .unwrap();
+    let token = s.issuer.access_token().expires_in(60).sign();
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    s.clock.set_unix(NOW + 60);
+    assert_eq!(kind(&v.verify(&token).await), "expired");
+}
+
+#[tokio::test]
+async fn only_the_exact_token_hits() {
+    let s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .token_cache_max_bytes(1 << 20)
+        .build()
+        .unwrap();
+    let token = s.issuer.access_token().sign();
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    // Same signature, other payload: not a hit, and refused.
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        cognito_verify::testing::b64(
+            serde_json::Value::Object(
+                s.issuer
+                    .access_token()
+                    .claim("username", "admin")
+                    .claims()
+                    .clone()
+            )
+            .to_string()
+        ),
+        parts[2]
+    );
+    assert_eq!(kind(&v.verify(&forged).await), "invalid_signature");
+    // A prefix or an extension of a cached token is not a hit either.
+    assert_eq!(
+        kind(&v.verify(&token[..token.len() - 2]).await),
+        "invalid_signature"
+    );
+    assert_eq!(
+        kind(&v.verify(&format!("{token}A")).await),
+        "malformed_token"
+    );
+}
+
+#[tokio::test]
+async fn entries_belong_to_one_verifier_configuration() {
+    let s = Setup::new().await;
+    let lenient = s
+        .builder(TokenUse::Either)
+        .token_cache_max_bytes(1 << 20)
+        .build()
+        .unwrap();
+    let strict = s
+        .builder(TokenUse::Id)
+        .token_cache_max_bytes(1 << 20)
+        .build()
+        .unwrap();
+    let token = s.issuer.access_token().sign();
+    assert_eq!(kind(&lenient.verify(&token).await), "ok");
+    assert_eq!(kind(&strict.verify(&token).await), "invalid_token_use");
+}
+
+#[tokio::test]
+async fn an_entry_is_dropped_when_its_key_leaves_the_jwks() {
+    let mut s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .token_cache_max_bytes(1 << 20)
+        .key_refresh_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let token = s.issuer.access_token().sign();
+    let old_kid = s.issuer.signing_key().kid().to_owned();
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    s.issuer.rotate();
+    s.issuer.remove_key(&old_kid);
+    s.publish();
+    s.clock.advance(Duration::from_secs(61));
+    // The hit starts a background refresh; once it lands, the entry no longer holds.
+    let _ = v.verify(&token).await;
+    for _ in 0..100 {
+        if s.server.fetch_count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(kind(&v.verify(&token).await), "unknown_kid");
+}
+
+#[tokio::test]
+async fn disabled_cache_reports_none_and_the_default_is_on() {
+    let s = Setup::new().await;
+    assert!(s.verifier(TokenUse::Access).token_cache_stats().is_none());
+    let default = cognito_verify::Verifier::builder()
+        .pool(s.issuer.pool().jwks_uri(s.server.url()))
+        .token_use(TokenUse::Access)
+        .build()
+        .unwrap();
+    assert!(default.token_cache_stats().is_some());
+}
