@@ -78,8 +78,8 @@ async fn only_the_exact_token_hits() {
         "invalid_signature"
     );
     assert_eq!(
-        kind(&v.verify(&format!("{token}A")).await),
-        "malformed_token"
+        kind(&v.verify(&format!("{token}AA")).await),
+        "invalid_signature"
     );
 }
 
