@@ -217,7 +217,7 @@ pub enum Error {
         limit: usize,
     },
     /// The token is not well-formed.
-    #[error("token {part} {reason}")]
+    #[error("{}", describe_malformed(*part, *reason))]
     Malformed {
         /// The part the problem was found in.
         part: TokenPart,
@@ -295,6 +295,16 @@ pub enum Error {
     /// The signing keys could not be obtained.
     #[error("signing keys are unavailable: {0}")]
     KeysUnavailable(KeyFetchError),
+}
+
+fn describe_malformed(part: TokenPart, reason: Malformed) -> String {
+    match reason {
+        Malformed::NotUtf8 => "token is not UTF-8 text".to_owned(),
+        Malformed::NotThreeParts => {
+            "token does not have exactly three dot-separated parts".to_owned()
+        }
+        _ => format!("token {part} {reason}"),
+    }
 }
 
 impl Error {

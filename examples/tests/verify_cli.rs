@@ -1,0 +1,349 @@
+//! The `verify` example, run as a real process against a JWKS server on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use cognito_verify::testing::{JwksServer, TestIssuer};
+use tokio::io::AsyncWriteExt as _;
+use tokio::process::Command;
+
+/// `target/<profile>/examples/verify`, built by `cargo test` alongside this test.
+fn verify_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir
+        .join("examples")
+        .join(format!("verify{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not built", bin.display());
+    bin
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run(args: &[OsString], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(verify_binary())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn args(list: &[&str]) -> Vec<OsString> {
+    list.iter().map(OsString::from).collect()
+}
+
+struct Fixture {
+    issuer: TestIssuer,
+    server: JwksServer,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let issuer = TestIssuer::new();
+        let server = JwksServer::start(issuer.jwks_json()).await.unwrap();
+        Fixture { issuer, server }
+    }
+
+    fn base(&self, token_use: &str) -> Vec<OsString> {
+        args(&[
+            "--user-pool-id",
+            self.issuer.pool_id(),
+            "--client-id",
+            self.issuer.app_client_id(),
+            "--token-use",
+            token_use,
+            "--jwks-uri",
+            &self.server.url(),
+        ])
+    }
+}
+
+fn with(mut base: Vec<OsString>, more: &[&str]) -> Vec<OsString> {
+    base.extend(more.iter().map(OsString::from));
+    base
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verifies_a_minted_token_and_prints_its_claims() {
+    let f = Fixture::new().await;
+    let token = f.issuer.access_token().groups(["admin"]).sign();
+    let r = run(&with(f.base("access"), &[&token]), None).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let claims: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(claims["username"], "test-user");
+    assert_eq!(claims["cognito:groups"][0], "admin");
+    assert_eq!(
+        r.stdout.trim().lines().count(),
+        1,
+        "one JSON object on one line"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejects_a_tampered_token() {
+    let f = Fixture::new().await;
+    let token = f.issuer.access_token().sign();
+    let (rest, sig) = token.rsplit_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{rest}.{flipped}{}", &sig[1..]);
+    let r = run(&with(f.base("access"), &[&tampered]), None).await;
+    assert_eq!(r.code, 1);
+    assert!(
+        first_line(&r.stderr).starts_with("rejected: invalid_signature: "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdin_is_trimmed_but_an_argument_is_used_exactly() {
+    let f = Fixture::new().await;
+    let token = f.issuer.id_token().sign();
+    let r = run(&f.base("id"), Some(&format!("  {token}\n"))).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&with(f.base("id"), &["-"]), Some(&format!("{token}\r\n"))).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&with(f.base("id"), &[&format!("{token}\n")]), None).await;
+    assert_eq!(r.code, 1);
+    assert!(
+        first_line(&r.stderr).starts_with("rejected: malformed_token: "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_non_utf8_argument_is_a_rejected_token() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let f = Fixture::new().await;
+    let mut a = f.base("access");
+    a.push(OsString::from_vec(b"eyJ\xff\xfe.x.y".to_vec()));
+    let r = run(&a, None).await;
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        first_line(&r.stderr),
+        "rejected: malformed_token: token is not UTF-8 text"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejections_name_their_kind() {
+    let f = Fixture::new().await;
+    let expired = f.issuer.access_token().expires_in(-600).sign();
+    let other_client = f.issuer.access_token().client("someone-else").sign();
+    let id = f.issuer.id_token().sign();
+    let cases: Vec<(Vec<OsString>, &str)> = vec![
+        (with(f.base("access"), &[&expired]), "expired"),
+        (with(f.base("access"), &[&other_client]), "invalid_client"),
+        (with(f.base("access"), &[&id]), "invalid_token_use"),
+        (
+            with(
+                f.base("access"),
+                &["--scope", "orders/read", &f.issuer.access_token().sign()],
+            ),
+            "insufficient_scope",
+        ),
+        (
+            with(
+                f.base("access"),
+                &["--group", "admin", &f.issuer.access_token().sign()],
+            ),
+            "insufficient_group",
+        ),
+        (
+            with(
+                f.base("access"),
+                &["--now", "4102444800", &f.issuer.access_token().sign()],
+            ),
+            "expired",
+        ),
+        (with(f.base("access"), &["not-a-token"]), "malformed_token"),
+    ];
+    for (a, kind) in cases {
+        let r = run(&a, None).await;
+        assert_eq!(r.code, 1, "{kind}: {}", r.stderr);
+        assert!(
+            first_line(&r.stderr).starts_with(&format!("rejected: {kind}: ")),
+            "{kind}: {}",
+            r.stderr
+        );
+    }
+    // Options that make it pass.
+    let ok = [
+        with(f.base("any"), &[&id]),
+        with(
+            f.base("access"),
+            &[
+                "--scope",
+                "nope",
+                "--scope",
+                "openid",
+                &f.issuer.access_token().sign(),
+            ],
+        ),
+        with(
+            f.base("access"),
+            &[
+                "--group=admin",
+                &f.issuer.access_token().groups(["admin"]).sign(),
+            ],
+        ),
+        with(f.base("access"), &["--leeway", "900", &expired]),
+    ];
+    for a in ok {
+        let r = run(&a, None).await;
+        assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
+    }
+    let any_client = args(&[
+        "--user-pool-id",
+        f.issuer.pool_id(),
+        "--any-client",
+        "--token-use",
+        "access",
+        "--jwks-uri",
+        &f.server.url(),
+        &other_client,
+    ]);
+    assert_eq!(run(&any_client, None).await.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_and_configuration_errors_exit_2() {
+    let f = Fixture::new().await;
+    let token = f.issuer.access_token().sign();
+    let pool = f.issuer.pool_id();
+    let cases = [
+        args(&["--user-pool-id", pool, "--client-id", "c", &token]),
+        args(&["--client-id", "c", "--token-use", "access", &token]),
+        args(&["--user-pool-id", pool, "--token-use", "access", &token]),
+        args(&[
+            "--user-pool-id",
+            pool,
+            "--client-id",
+            "c",
+            "--any-client",
+            "--token-use",
+            "access",
+            &token,
+        ]),
+        args(&[
+            "--user-pool-id",
+            "not-a-pool",
+            "--client-id",
+            "c",
+            "--token-use",
+            "access",
+            &token,
+        ]),
+        args(&[
+            "--user-pool-id",
+            pool,
+            "--client-id",
+            "c",
+            "--token-use",
+            "refresh",
+            &token,
+        ]),
+        args(&[
+            "--user-pool-id",
+            pool,
+            "--client-id",
+            "c",
+            "--token-use",
+            "access",
+            "--leeway",
+            "soon",
+            &token,
+        ]),
+        args(&[
+            "--user-pool-id",
+            pool,
+            "--client-id",
+            "c",
+            "--token-use",
+            "access",
+            "--bogus",
+            &token,
+        ]),
+        args(&[
+            "--user-pool-id",
+            pool,
+            "--client-id",
+            "c",
+            "--token-use",
+            "access",
+            &token,
+            &token,
+        ]),
+        args(&[
+            "--user-pool-id",
+            pool,
+            "--client-id",
+            "c",
+            "--token-use",
+            "access",
+            "--jwks-uri",
+            "ftp://x",
+            &token,
+        ]),
+    ];
+    for a in cases {
+        let r = run(&a, None).await;
+        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    }
+    let help = run(&args(&["--help"]), None).await;
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("--user-pool-id"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_unavailable_exits_3() {
+    let f = Fixture::new().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    drop(listener);
+    let a = args(&[
+        "--user-pool-id",
+        f.issuer.pool_id(),
+        "--client-id",
+        f.issuer.app_client_id(),
+        "--token-use",
+        "access",
+        "--jwks-uri",
+        &dead,
+        &f.issuer.access_token().sign(),
+    ]);
+    let r = run(&a, None).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        first_line(&r.stderr).starts_with("rejected: keys_unavailable: "),
+        "{}",
+        r.stderr
+    );
+}
