@@ -61,9 +61,27 @@ pub struct AccessClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
     /// Every other claim (for example ones added by a pre-token-generation trigger).
-    #[serde(flatten)]
+    #[serde(flatten, skip_deserializing)]
     pub extra: Map<String, Value>,
 }
+
+/// The claims [`AccessClaims`] has fields for; the rest go to `extra`.
+const ACCESS_FIELDS: &[&str] = &[
+    "sub",
+    "iss",
+    "client_id",
+    "token_use",
+    "scope",
+    "cognito:groups",
+    "username",
+    "exp",
+    "iat",
+    "auth_time",
+    "jti",
+    "origin_jti",
+    "event_id",
+    "version",
+];
 
 impl AccessClaims {
     /// The scopes, split on spaces.
@@ -144,8 +162,38 @@ pub struct IdClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     /// Every other claim: standard attributes (`name`, `given_name`, …) and `custom:*` ones.
-    #[serde(flatten)]
+    #[serde(flatten, skip_deserializing)]
     pub extra: Map<String, Value>,
+}
+
+/// The claims [`IdClaims`] has fields for; the rest go to `extra`.
+const ID_FIELDS: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "token_use",
+    "cognito:username",
+    "cognito:groups",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "exp",
+    "iat",
+    "auth_time",
+    "jti",
+    "origin_jti",
+    "event_id",
+    "nonce",
+];
+
+/// The claims without a typed field. Filled by hand rather than with `#[serde(flatten)]`, which
+/// would buffer every claim a second time on each verification.
+fn extra(raw: &Map<String, Value>, typed: &[&str]) -> Map<String, Value> {
+    raw.iter()
+        .filter(|(name, _)| !typed.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
 }
 
 impl IdClaims {
@@ -210,16 +258,21 @@ impl Verified {
         user_pool_id: Arc<str>,
     ) -> Result<Self, Error> {
         let claims = match token_use {
-            ActualUse::Access => AccessClaims::deserialize(&raw)
-                .map(CognitoClaims::Access)
-                .map_err(|_| Error::ClaimsShape {
-                    target: "a Cognito access token",
-                })?,
-            ActualUse::Id => IdClaims::deserialize(&raw)
-                .map(CognitoClaims::Id)
-                .map_err(|_| Error::ClaimsShape {
+            ActualUse::Access => {
+                let mut claims =
+                    AccessClaims::deserialize(&raw).map_err(|_| Error::ClaimsShape {
+                        target: "a Cognito access token",
+                    })?;
+                claims.extra = extra(&raw, ACCESS_FIELDS);
+                CognitoClaims::Access(claims)
+            }
+            ActualUse::Id => {
+                let mut claims = IdClaims::deserialize(&raw).map_err(|_| Error::ClaimsShape {
                     target: "a Cognito id token",
-                })?,
+                })?;
+                claims.extra = extra(&raw, ID_FIELDS);
+                CognitoClaims::Id(claims)
+            }
         };
         Ok(Verified {
             inner: Arc::new(VerifiedInner {
@@ -332,5 +385,67 @@ impl Verified {
     /// [`Error::InsufficientGroup`] (403).
     pub fn require_groups(&self, required: &Requirement) -> Result<(), Error> {
         groups::check_present(self.groups().iter().map(String::as_str), required)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Every typed field is listed (and nothing else), so `extra` holds exactly the rest.
+    #[test]
+    fn field_lists_match_the_structs() {
+        let access: AccessClaims = serde_json::from_value(json!({
+            "sub": "s", "iss": "i", "client_id": "c", "token_use": "access", "scope": "a",
+            "cognito:groups": ["g"], "username": "u", "exp": 1, "iat": 1, "auth_time": 1,
+            "jti": "j", "origin_jti": "o", "event_id": "e", "version": 2
+        }))
+        .unwrap();
+        let keys: Vec<String> = serde_json::to_value(&access)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut expected: Vec<&str> = ACCESS_FIELDS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+
+        let id: IdClaims = serde_json::from_value(json!({
+            "sub": "s", "iss": "i", "aud": "c", "token_use": "id", "cognito:username": "u",
+            "cognito:groups": ["g"], "email": "e", "email_verified": true, "phone_number": "p",
+            "phone_number_verified": "false", "exp": 1, "iat": 1, "auth_time": 1, "jti": "j",
+            "origin_jti": "o", "event_id": "e", "nonce": "n"
+        }))
+        .unwrap();
+        let keys: Vec<String> = serde_json::to_value(&id)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut expected: Vec<&str> = ID_FIELDS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn extra_holds_the_untyped_claims_and_serializes_flat() {
+        let Value::Object(raw) = json!({
+            "sub": "s", "iss": "i", "aud": "c", "token_use": "id", "exp": 1,
+            "custom:tenant": "acme", "name": "N"
+        }) else {
+            unreachable!()
+        };
+        let v = Verified::new(raw, ActualUse::Id, 0, "p".into()).unwrap();
+        let id = v.id().unwrap();
+        assert_eq!(id.custom("tenant"), Some(&json!("acme")));
+        assert_eq!(id.extra.len(), 2);
+        let out = serde_json::to_value(v.claims()).unwrap();
+        assert_eq!(out["custom:tenant"], "acme");
+        assert_eq!(out["aud"], "c");
     }
 }
