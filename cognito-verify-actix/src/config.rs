@@ -10,7 +10,7 @@ use cognito_verify::{Error, Requirement, Verifier};
 
 use crate::error::AuthError;
 
-/// A function that writes the body of a refusal. See [`CognitoAuth::render_body`].
+/// A function that writes the body of a refusal. See [`CognitoAuth::render_with`].
 type Renderer = dyn Fn(&Challenge, &mut HttpResponseBuilder) -> HttpResponse + Send + Sync;
 
 /// Where the token is read from.
@@ -46,7 +46,7 @@ pub enum TokenSource {
 /// let auth = CognitoAuth::new(verifier)
 ///     .realm("orders-api")
 ///     .token_source(TokenSource::AuthorizationHeader)
-///     .detail(false);
+///     .expose_detail(false);
 /// # let _ = auth; Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -122,7 +122,7 @@ impl CognitoAuth {
     /// Reads the token from the cookie with this name instead of the `Authorization` header.
     /// Shorthand for `.token_source(TokenSource::Cookie(name))`.
     #[must_use]
-    pub fn cookie(self, name: impl Into<Cow<'static, str>>) -> Self {
+    pub fn token_from_cookie(self, name: impl Into<Cow<'static, str>>) -> Self {
         self.token_source(TokenSource::Cookie(name.into()))
     }
 
@@ -130,7 +130,7 @@ impl CognitoAuth {
     /// never contains the token, but it does tell a caller why their token was refused.
     /// `WWW-Authenticate` carries an `error_description` either way, as RFC 6750 intends.
     #[must_use]
-    pub fn detail(mut self, detail: bool) -> Self {
+    pub fn expose_detail(mut self, detail: bool) -> Self {
         self.settings_mut().detail = detail;
         self
     }
@@ -142,13 +142,13 @@ impl CognitoAuth {
     ///
     /// ```
     /// # fn run(auth: cognito_verify_actix::CognitoAuth) {
-    /// let auth = auth.render_body(|challenge, response| {
+    /// let auth = auth.render_with(|challenge, response| {
     ///     response.content_type("text/plain").body(format!("refused: {}", challenge.kind()))
     /// });
     /// # let _ = auth; }
     /// ```
     #[must_use]
-    pub fn render_body<F>(mut self, render: F) -> Self
+    pub fn render_with<F>(mut self, render: F) -> Self
     where
         F: Fn(&Challenge, &mut HttpResponseBuilder) -> HttpResponse + Send + Sync + 'static,
     {

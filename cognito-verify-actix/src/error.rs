@@ -25,7 +25,7 @@ use crate::config::CognitoAuth;
 ///
 /// with a JSON body `{"error": …, "kind": …}` (see
 /// [`Challenge::json_body`](cognito_verify::bearer::Challenge::json_body)) or the one your
-/// [`render_body`](CognitoAuth::render_body) hook writes. The token never appears in the
+/// [`render_with`](CognitoAuth::render_with) hook writes. The token never appears in the
 /// response, in the `Display` text, or in the `tracing` event logged when the error is made.
 pub struct AuthError {
     inner: Box<Inner>,

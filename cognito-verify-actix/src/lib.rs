@@ -17,7 +17,7 @@
 //!   `WWW-Authenticate: Bearer error="invalid_token", …` (no `error` attribute when the token is
 //!   missing), 403 with `error="insufficient_scope"` and the required `scope`, 503 with
 //!   `Retry-After` when the signing keys cannot be fetched. The JSON body can be replaced
-//!   ([`CognitoAuth::render_body`]). Each refusal is logged as a `tracing` event with its kind,
+//!   ([`CognitoAuth::render_with`]). Each refusal is logged as a `tracing` event with its kind,
 //!   never with the token.
 //!
 //! ```no_run
@@ -63,7 +63,7 @@
 //! ```
 //!
 //! Tokens can come from a cookie instead of the `Authorization` header:
-//! `CognitoAuth::new(verifier).cookie("access_token")` (see [`TokenSource`]).
+//! `CognitoAuth::new(verifier).token_from_cookie("access_token")` (see [`TokenSource`]).
 
 mod authenticate;
 mod config;

@@ -1,0 +1,355 @@
+//! The adapter in process, through `actix_web::test::init_service` / `call_service`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse, Transform as _, fn_service};
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+use actix_web::{App, HttpResponse, web};
+use cognito_verify::{Error, Requirement, Verified};
+use cognito_verify_actix::{
+    AccessToken, AuthError, Authenticate, Authenticated, CognitoAuth, Optional,
+};
+use common::{Answer, Case, Credential, Pool, SUB};
+use serde_json::{Value, json};
+
+fn request(path: &str, credential: &Credential) -> TestRequest {
+    let mut request = TestRequest::get().uri(path);
+    if let Some(h) = credential.header() {
+        request = request.insert_header(h);
+    }
+    request
+}
+
+async fn answer<B: MessageBody>(response: ServiceResponse<B>) -> Answer {
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v: &header::HeaderValue| v.to_str().unwrap().to_owned())
+    };
+    let (status, www_authenticate, retry_after) = (
+        response.status().as_u16(),
+        header(header::WWW_AUTHENTICATE),
+        header(header::RETRY_AFTER),
+    );
+    let body = test::read_body(response).await;
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    Answer {
+        status,
+        www_authenticate,
+        retry_after,
+        body,
+    }
+}
+
+/// Sends every case to an app with these settings and checks the answers.
+async fn run(auth: CognitoAuth, cases: &[Case]) {
+    let app = test::init_service(App::new().app_data(auth).configure(common::routes)).await;
+    for case in cases {
+        let response =
+            test::call_service(&app, request(case.path, &case.credential).to_request()).await;
+        let answer = answer(response).await;
+        case.check(&answer);
+        common::check_retry_after(case, &answer);
+    }
+}
+
+#[actix_web::test]
+async fn every_outcome_of_the_table() {
+    let pool = Pool::start().await;
+    run(pool.auth(), &common::table(&pool)).await;
+}
+
+#[actix_web::test]
+async fn keys_unavailable_is_503_with_retry_after() {
+    let pool = Pool::start().await;
+    let auth = CognitoAuth::new(common::unreachable_keys(&pool.issuer)).realm(common::REALM);
+    run(auth, &common::keys_unavailable_table(&pool)).await;
+}
+
+#[actix_web::test]
+async fn token_from_a_cookie() {
+    let pool = Pool::start().await;
+    let auth = pool.auth().token_from_cookie("access_token");
+    run(auth, &common::cookie_table(&pool)).await;
+}
+
+#[actix_web::test]
+async fn settings_registered_as_web_data() {
+    let pool = Pool::start().await;
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(pool.auth()))
+            .configure(common::routes),
+    )
+    .await;
+    let credential = Credential::Bearer(pool.access());
+    let response = test::call_service(&app, request("/mw/both", &credential).to_request()).await;
+    assert_eq!(answer(response).await.body, json!({ "sub": SUB }));
+}
+
+#[actix_web::test]
+async fn middleware_and_extractors_verify_each_request_once() {
+    let pool = Pool::start().await;
+    let nested = web::scope("/nested")
+        .wrap(Authenticate::required().require_scopes(Requirement::any_of(["api/read"])))
+        .route(
+            "/x",
+            web::get().to(
+                |AccessToken(c): AccessToken, a: Authenticated, o: Optional<AccessToken>| async move {
+                    assert_eq!(o.as_ref().map(|o| o.sub.as_str()), Some(a.subject()));
+                    HttpResponse::Ok().json(json!({ "sub": c.sub }))
+                },
+            ),
+        );
+    let app = test::init_service(
+        App::new()
+            .app_data(pool.auth())
+            .service(nested)
+            .configure(common::routes)
+            .wrap(Authenticate::optional()),
+    )
+    .await;
+    let read = Credential::Bearer(
+        pool.issuer
+            .access_token()
+            .claim("sub", SUB)
+            .scope("api/read")
+            .sign(),
+    );
+    // `/two` first: the keys are not fetched yet, so both extractors wait on the same
+    // verification rather than each starting one.
+    let paths = [
+        ("/two", &read),
+        ("/two", &read),
+        ("/mw/both", &read),
+        ("/scoped", &read),
+        ("/group", &Credential::Bearer(pool.access())),
+        ("/opt/who", &read),
+        ("/nested/x", &read),
+        ("/nested/x", &read),
+    ];
+    for (i, (path, credential)) in paths.iter().enumerate() {
+        let response = test::call_service(&app, request(path, credential).to_request()).await;
+        let status = response.status().as_u16();
+        assert!(status == 200 || status == 403, "{path}: {status}");
+        assert_eq!(pool.verifications(), i + 1, "{path}: verifications");
+    }
+    assert_eq!(pool.jwks.fetch_count(), 1);
+    assert_eq!(pool.verifier.key_fetch_count(), 1);
+}
+
+#[actix_web::test]
+async fn the_verified_token_is_in_the_request_extensions() {
+    let pool = Pool::start().await;
+    let app = test::init_service(
+        App::new()
+            .app_data(pool.auth())
+            .wrap(Authenticate::required())
+            .route(
+                "/",
+                web::get().to(|v: web::ReqData<Verified>| async move {
+                    HttpResponse::Ok().json(json!({ "sub": v.subject() }))
+                }),
+            ),
+    )
+    .await;
+    let credential = Credential::Bearer(pool.access());
+    let response = test::call_service(&app, request("/", &credential).to_request()).await;
+    assert_eq!(answer(response).await.body, json!({ "sub": SUB }));
+    assert_eq!(pool.verifications(), 1);
+}
+
+#[actix_web::test]
+async fn without_settings_the_answer_is_500() {
+    let pool = Pool::start().await;
+    let app = test::init_service(App::new().configure(common::routes)).await;
+    let credential = Credential::Bearer(pool.access());
+    for path in ["/access", "/optional", "/mw/both", "/scoped"] {
+        let response = test::call_service(&app, request(path, &credential).to_request()).await;
+        let answer = answer(response).await;
+        assert_eq!(answer.status, 500, "{path}");
+        assert_eq!(answer.www_authenticate, None, "{path}");
+        assert_eq!(
+            answer.body,
+            json!({ "error": "server_error", "kind": "not_configured" }),
+            "{path}"
+        );
+    }
+    assert_eq!(pool.verifications(), 0);
+}
+
+#[actix_web::test]
+async fn a_middleware_can_bring_its_own_settings() {
+    let pool = Pool::start().await;
+    let auth = CognitoAuth::new(pool.verifier.clone()).realm("own");
+    let app = test::init_service(
+        App::new()
+            .service(
+                web::scope("/own")
+                    .wrap(Authenticate::required().with_auth(auth))
+                    .configure(common::routes),
+            )
+            .configure(common::routes),
+    )
+    .await;
+    let credential = Credential::Bearer(pool.access());
+    let ok = test::call_service(&app, request("/own/access", &credential).to_request()).await;
+    assert_eq!(ok.status(), 200);
+    let missing =
+        test::call_service(&app, request("/own/access", &Credential::None).to_request()).await;
+    assert_eq!(
+        missing.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+        "Bearer realm=\"own\""
+    );
+    // The extractor behind it answers with the same settings.
+    let id = Credential::Bearer(pool.issuer.id_token().sign());
+    let refused = test::call_service(&app, request("/own/access", &id).to_request()).await;
+    let www = refused
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        www.starts_with("Bearer realm=\"own\", error=\"invalid_token\""),
+        "{www}"
+    );
+    // Outside the scope there are no settings.
+    let outside = test::call_service(&app, request("/access", &credential).to_request()).await;
+    assert_eq!(outside.status(), 500);
+}
+
+#[actix_web::test]
+async fn detail_and_a_custom_body() {
+    let pool = Pool::start().await;
+    let expired = Credential::Bearer(pool.issuer.access_token().expires_in(-60).sign());
+
+    let app = test::init_service(
+        App::new()
+            .app_data(pool.auth().expose_detail(true))
+            .configure(common::routes),
+    )
+    .await;
+    let response = test::call_service(&app, request("/access", &expired).to_request()).await;
+    let body = answer(response).await.body;
+    assert_eq!(body["kind"], "expired");
+    assert_eq!(body["message"], "token has expired");
+
+    let auth = pool.auth().render_with(|challenge, response| {
+        response
+            .content_type("text/plain")
+            .body(format!("nope: {}", challenge.kind()))
+    });
+    let app = test::init_service(App::new().app_data(auth).configure(common::routes)).await;
+    let response = test::call_service(&app, request("/access", &expired).to_request()).await;
+    assert_eq!(response.status(), 401);
+    let www = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        www.starts_with("Bearer realm=\"test\", error=\"invalid_token\""),
+        "{www}"
+    );
+    assert_eq!(
+        response.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/plain"
+    );
+    assert_eq!(test::read_body(response).await, "nope: expired");
+    let response = test::call_service(
+        &app,
+        request("/scoped", &Credential::Bearer(pool.access())).to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(test::read_body(response).await, "nope: insufficient_scope");
+}
+
+/// Whether the middleware would start in front of a service.
+async fn starts(middleware: Authenticate) -> bool {
+    let service = fn_service(|req: ServiceRequest| async move {
+        Ok::<_, actix_web::Error>(req.into_response(HttpResponse::Ok().finish()))
+    });
+    middleware.new_transform(service).await.is_ok()
+}
+
+#[actix_web::test]
+async fn an_empty_requirement_stops_the_app_from_starting() {
+    let empty = Requirement::any_of(Vec::<String>::new());
+    assert!(!starts(Authenticate::required().require_scopes(empty.clone())).await);
+    assert!(!starts(Authenticate::optional().require_groups(empty)).await);
+    assert!(!starts(Authenticate::required().require_groups(Requirement::all_of(["a", ""]))).await);
+    assert!(starts(Authenticate::required().require_groups(Requirement::all_of(["a"]))).await);
+}
+
+#[actix_web::test]
+async fn refusals_in_handlers_answer_like_the_middleware() {
+    let pool = Pool::start().await;
+    let app = test::init_service(App::new().app_data(pool.auth()).route(
+        "/",
+        web::get().to(
+            |a: Authenticated, auth: web::Data<CognitoAuth>| async move {
+                let required = Requirement::all_of(["auditors"]);
+                if a.groups().is_empty() {
+                    return Err(auth.refuse(Error::InsufficientGroup, Some(&required)));
+                }
+                Ok::<_, AuthError>(HttpResponse::Ok().finish())
+            },
+        ),
+    ))
+    .await;
+    // `web::Data<CognitoAuth>` is not registered: only the extractor's `app_data` is. Register
+    // both to use the settings in a handler.
+    let credential = Credential::Bearer(pool.access());
+    let response = test::call_service(&app, request("/", &credential).to_request()).await;
+    assert_eq!(response.status(), 500);
+
+    let app = test::init_service(App::new().app_data(web::Data::new(pool.auth())).route(
+        "/",
+        web::get().to(
+            |a: Authenticated, auth: web::Data<CognitoAuth>| async move {
+                let required = Requirement::all_of(["auditors"]);
+                if a.groups().is_empty() {
+                    return Err(auth.refuse(Error::InsufficientGroup, Some(&required)));
+                }
+                Ok::<_, AuthError>(HttpResponse::Ok().finish())
+            },
+        ),
+    ))
+    .await;
+    let response = test::call_service(&app, request("/", &credential).to_request()).await;
+    let answer = answer(response).await;
+    assert_eq!(answer.status, 403);
+    common::Www::InsufficientScope("auditors").check("handler", answer.www_authenticate.as_deref());
+    assert_eq!(
+        answer.body,
+        json!({ "error": "insufficient_scope", "kind": "insufficient_group" })
+    );
+}
+
+#[actix_web::test]
+async fn auth_error_reports_its_kind_and_source() {
+    let pool = Pool::start().await;
+    let auth = pool.auth();
+    let refused = auth.refuse(Error::Expired, None);
+    assert_eq!(refused.kind(), "expired");
+    assert_eq!(refused.error(), Some(&Error::Expired));
+    assert!(!refused.is_missing_token());
+    assert_eq!(refused.to_string(), "token refused: token has expired");
+    assert!(std::error::Error::source(&refused).is_some());
+    let challenge = refused.challenge().unwrap();
+    assert_eq!(challenge.status_code(), 401);
+    assert_eq!(
+        actix_web::ResponseError::status_code(&refused),
+        actix_web::http::StatusCode::UNAUTHORIZED
+    );
+    let debug = format!("{refused:?}");
+    assert!(debug.contains("expired"), "{debug}");
+}
