@@ -1,2 +1,64 @@
-//! Placeholder.
-fn main() {}
+//! `cargo run --example axum_server`: the example axum app (see `examples/src/axum_app.rs`)
+//! protected by a real Cognito user pool, configured from the environment:
+//!
+//! ```text
+//! COGNITO_USER_POOL_ID=eu-west-1_AbCdEf123 COGNITO_CLIENT_ID=1example23456789 \
+//!     cargo run --example axum_server
+//! curl -i http://127.0.0.1:3000/me -H "Authorization: Bearer $ACCESS_TOKEN"
+//! ```
+//!
+//! Optional: `COGNITO_JWKS_URI`, `COGNITO_ISSUER` (emulators), `BIND` (default
+//! 127.0.0.1:3000), `RUST_LOG` (default `info`). The server starts even when the signing keys
+//! cannot be fetched (a warning is logged) and answers 503 until they can be.
+
+use std::process::ExitCode;
+
+use cognito_verify_examples::{axum_app, config};
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "\
+usage: COGNITO_USER_POOL_ID=<region_id> COGNITO_CLIENT_ID=<id>[,<id>...] cargo run --example axum_server
+optional: COGNITO_JWKS_URI, COGNITO_ISSUER (for emulators), BIND (default 127.0.0.1:3000)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+
+    let config = match config::from_env() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("axum_server: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    config::warm_up(&config.verifier).await;
+
+    let listener = match tokio::net::TcpListener::bind(config.bind).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("axum_server: cannot listen on {}: {error}", config.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let address = listener.local_addr().unwrap_or(config.bind);
+    tracing::info!(
+        %address,
+        routes = "GET /public /me /scoped /admin /optional /id",
+        "listening"
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match axum::serve(listener, axum_app::app(config.verifier))
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("axum_server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
