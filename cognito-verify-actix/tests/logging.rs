@@ -1,6 +1,6 @@
 //! The `tracing` events of refusals (alone in this binary: the subscriber is global).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

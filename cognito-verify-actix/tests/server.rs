@@ -1,6 +1,6 @@
 //! The adapter behind a real `HttpServer` on 127.0.0.1:0, over HTTP with reqwest.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! The adapter in process, through `actix_web::test::init_service` / `call_service`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

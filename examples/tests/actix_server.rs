@@ -1,0 +1,134 @@
+//! The `actix_server` example, run as a real process: it starts with the key endpoint down
+//! (answering 503 until the keys can be fetched), serves the example routes, and refuses a bad
+//! configuration.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use cognito_verify::testing::{JwksServer, TestIssuer};
+use tokio::process::{Child, Command};
+
+/// `target/<profile>/examples/actix_server`, built by `cargo test` alongside this test.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir
+        .join("examples")
+        .join(format!("actix_server{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not built", bin.display());
+    bin
+}
+
+/// A loopback port nothing listens on (at the time of asking).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn command(issuer: &TestIssuer, jwks_uri: &str, bind: &str) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .env_clear()
+        .env("COGNITO_USER_POOL_ID", issuer.pool_id())
+        .env("COGNITO_CLIENT_ID", issuer.app_client_id())
+        .env("COGNITO_JWKS_URI", jwks_uri)
+        .env("BIND", bind)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// Starts the server and waits until it answers `/public`.
+async fn start(issuer: &TestIssuer, jwks_uri: &str) -> (Child, String) {
+    let bind = format!("127.0.0.1:{}", free_port());
+    let child = command(issuer, jwks_uri, &bind).spawn().unwrap();
+    let base = format!("http://{bind}");
+    let client = client();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = client.get(format!("{base}/public")).send().await {
+            assert_eq!(response.status(), 200);
+            return (child, base);
+        }
+        assert!(Instant::now() < deadline, "actix_server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+#[tokio::test]
+async fn starts_with_the_key_endpoint_down_and_answers_503() {
+    let issuer = TestIssuer::new();
+    let dead = format!("http://127.0.0.1:{}/.well-known/jwks.json", free_port());
+    let (mut child, base) = start(&issuer, &dead).await;
+    let token = issuer.access_token().sign();
+    let response = client()
+        .get(format!("{base}/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    assert!(!response.headers().contains_key("www-authenticate"));
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn serves_the_example_routes() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
+    let (mut child, base) = start(&issuer, &jwks.url()).await;
+    let client = client();
+    let token = issuer.access_token().groups(["admin"]).sign();
+    let me: serde_json::Value = client
+        .get(format!("{base}/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["token_use"], "access");
+    let admin = client
+        .get(format!("{base}/admin"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 200);
+    let missing = client.get(format!("{base}/me")).send().await.unwrap();
+    assert_eq!(missing.status(), 401);
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer");
+    // Fetched once at start-up (warm-up), not again per request.
+    assert_eq!(jwks.fetch_count(), 1);
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn refuses_to_start_without_a_user_pool() {
+    let output = Command::new(binary())
+        .env_clear()
+        .env("COGNITO_CLIENT_ID", "abc")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("COGNITO_USER_POOL_ID"), "{stderr}");
+}

@@ -1,0 +1,235 @@
+//! The axum and actix example apps, each behind a real server on 127.0.0.1:0, get the same table
+//! of requests with real tokens and must answer each one identically: status,
+//! `WWW-Authenticate`, `Retry-After` and, for the JSON answers, the body.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+
+use actix_web::HttpServer;
+use actix_web::dev::ServerHandle;
+use cognito_verify::testing::{JwksServer, TestIssuer};
+use cognito_verify::{TokenUse, Verifier};
+use cognito_verify_examples::{actix_app, axum_app};
+use reqwest::Method;
+use reqwest::header::{HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
+use serde_json::Value;
+
+/// The two apps, each with its own verifier for the same pool.
+struct Servers {
+    axum: String,
+    actix: String,
+    actix_handle: ServerHandle,
+}
+
+async fn serve_both(verifier: impl Fn() -> Verifier) -> Servers {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let axum_addr = listener.local_addr().unwrap();
+    let router = axum_app::app(verifier());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let actix_addr: SocketAddr = listener.local_addr().unwrap();
+    let actix_verifier = verifier();
+    let server = HttpServer::new(move || actix_app::app(actix_verifier.clone()))
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+    let actix_handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    Servers {
+        axum: format!("http://{axum_addr}"),
+        actix: format!("http://{actix_addr}"),
+        actix_handle,
+    }
+}
+
+/// One row: a request, and the status both must answer (so they cannot agree on being wrong).
+struct Row {
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    authorization: Option<String>,
+    status: u16,
+}
+
+fn row(name: &'static str, path: &'static str, token: Option<&str>, status: u16) -> Row {
+    Row {
+        name,
+        method: Method::GET,
+        path,
+        authorization: token.map(|t| format!("Bearer {t}")),
+        status,
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct Answer {
+    status: u16,
+    www_authenticate: Option<String>,
+    retry_after: Option<String>,
+    /// The body when it is JSON, else `Null`.
+    json: Value,
+}
+
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    let mut values = headers.get_all(&name).iter();
+    let first = values.next().map(|v| v.to_str().unwrap().to_owned());
+    assert!(values.next().is_none(), "two {name} headers");
+    first
+}
+
+async fn send(client: &reqwest::Client, base: &str, row: &Row) -> Answer {
+    let mut request = client.request(row.method.clone(), format!("{base}{}", row.path));
+    if let Some(value) = &row.authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let www_authenticate = header(response.headers(), WWW_AUTHENTICATE);
+    let retry_after = header(response.headers(), RETRY_AFTER);
+    let body = response.bytes().await.unwrap();
+    Answer {
+        status,
+        www_authenticate,
+        retry_after,
+        json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    }
+}
+
+async fn compare(servers: &Servers, rows: &[Row]) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    for row in rows {
+        let axum = send(&client, &servers.axum, row).await;
+        let actix = send(&client, &servers.actix, row).await;
+        let name = row.name;
+        assert_eq!(axum.status, row.status, "{name}: axum answered {axum:?}");
+        assert_eq!(actix.status, row.status, "{name}: actix answered {actix:?}");
+        assert_eq!(
+            axum.www_authenticate, actix.www_authenticate,
+            "{name}: WWW-Authenticate"
+        );
+        assert_eq!(axum.retry_after, actix.retry_after, "{name}: Retry-After");
+        if matches!(row.status, 200 | 401 | 403 | 503) && row.method != Method::HEAD {
+            assert_eq!(axum.json, actix.json, "{name}: body");
+            assert_ne!(axum.json, Value::Null, "{name}: a JSON body");
+        }
+    }
+}
+
+fn verifier(issuer: &TestIssuer, jwks_uri: &str) -> Verifier {
+    Verifier::builder()
+        .pool(issuer.pool().jwks_uri(jwks_uri))
+        .token_use(TokenUse::Either)
+        .build()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn axum_and_actix_answer_every_request_alike() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
+    let servers = serve_both(|| verifier(&issuer, &jwks.url())).await;
+
+    let access = issuer.access_token().sign();
+    let id = issuer.id_token().sign();
+    let expired = issuer.access_token().expires_in(-600).sign();
+    let other_client = issuer.access_token().client("someone-else").sign();
+    let other_client_id = issuer.id_token().client("someone-else").sign();
+    let read = issuer.access_token().scope("openid api/read").sign();
+    let m2m = issuer.m2m_token(["api/read"]).sign();
+    let admin = issuer.access_token().groups(["admin", "ops"]).sign();
+    let admin_id = issuer.id_token().groups(["admin"]).sign();
+    let ops = issuer.access_token().groups(["ops"]).sign();
+    let mut forged = access.clone();
+    forged.truncate(forged.len() - 4);
+    forged.push_str("AAAA");
+    let unknown_kid = issuer.access_token().kid("not-a-key").sign();
+    let no_token_use = issuer.access_token().without("token_use").sign();
+
+    let mut rows = vec![
+        row("public", "/public", None, 200),
+        row("public with a bad token", "/public", Some("x"), 200),
+        row("valid", "/me", Some(&access), 200),
+        row("missing", "/me", None, 401),
+        row("malformed", "/me", Some("not-a-jwt"), 401),
+        row("malformed, three parts", "/me", Some("a.b.c"), 401),
+        row("forged signature", "/me", Some(&forged), 401),
+        row("unknown kid", "/me", Some(&unknown_kid), 401),
+        row("no token_use", "/me", Some(&no_token_use), 401),
+        row("expired", "/me", Some(&expired), 401),
+        row("wrong client", "/me", Some(&other_client), 401),
+        row("wrong client, id token", "/id", Some(&other_client_id), 401),
+        row("id token on /me", "/me", Some(&id), 401),
+        row("access token on /id", "/id", Some(&access), 401),
+        row("id token on /id", "/id", Some(&id), 200),
+        row("scope present", "/scoped", Some(&read), 200),
+        row("scope present, m2m", "/scoped", Some(&m2m), 200),
+        row("scope missing", "/scoped", Some(&access), 403),
+        row("scope, id token", "/scoped", Some(&id), 403),
+        row("scope, no token", "/scoped", None, 401),
+        row("scope, expired", "/scoped", Some(&expired), 401),
+        row("group present", "/admin", Some(&admin), 200),
+        row("group present, id token", "/admin", Some(&admin_id), 200),
+        row("group missing", "/admin", Some(&ops), 403),
+        row("no groups", "/admin", Some(&access), 403),
+        row("group, no token", "/admin", None, 401),
+        row("group, malformed", "/admin", Some("x.y"), 401),
+        row("optional without token", "/optional", None, 200),
+        row("optional with token", "/optional", Some(&access), 200),
+        row("optional with id token", "/optional", Some(&id), 200),
+        row("optional, expired", "/optional", Some(&expired), 401),
+        row("optional, malformed", "/optional", Some("not-a-jwt"), 401),
+        row("unknown path", "/nope", Some(&access), 404),
+    ];
+    for (name, value, status) in [
+        ("other scheme", "Basic dXNlcjpwdw==", 401),
+        ("empty bearer", "Bearer ", 401),
+        ("lower-case scheme", "bearer ACCESS", 200),
+    ] {
+        let mut r = row(name, "/me", None, status);
+        r.authorization = Some(value.replace("ACCESS", &access));
+        rows.push(r);
+    }
+    for (name, method, path, token, status) in [
+        ("POST /me", Method::POST, "/me", Some(&access), 405),
+        ("POST /scoped, no token", Method::POST, "/scoped", None, 405),
+        ("HEAD /public", Method::HEAD, "/public", None, 200),
+        ("HEAD /me, no token", Method::HEAD, "/me", None, 401),
+    ] {
+        let mut r = row(name, path, token.map(String::as_str), status);
+        r.method = method;
+        rows.push(r);
+    }
+    compare(&servers, &rows).await;
+    servers.actix_handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn keys_unavailable_alike() {
+    let issuer = TestIssuer::new();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dead = format!("http://127.0.0.1:{port}/.well-known/jwks.json");
+    let servers = serve_both(|| verifier(&issuer, &dead)).await;
+    let access = issuer.access_token().sign();
+    let rows = [
+        row("keys unavailable", "/me", Some(&access), 503),
+        row("keys unavailable again", "/me", Some(&access), 503),
+        row("keys unavailable, scoped", "/scoped", Some(&access), 503),
+        row(
+            "keys unavailable, optional",
+            "/optional",
+            Some(&access),
+            503,
+        ),
+        row("keys unavailable, no token", "/me", None, 401),
+        row("keys unavailable, public", "/public", None, 200),
+    ];
+    compare(&servers, &rows).await;
+    servers.actix_handle.stop(true).await;
+}
