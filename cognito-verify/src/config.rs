@@ -14,7 +14,7 @@ use crate::rules::Policy;
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::TokenUse;
 use crate::token_cache::TokenCache;
-use crate::verifier::{PoolRuntime, Verifier};
+use crate::verifier::{IssuerRuntime, Verifier};
 
 /// Builds a [`Verifier`]. Start with [`Verifier::builder`].
 ///
@@ -169,43 +169,43 @@ impl VerifierBuilder {
             }
         }
         let fetcher = Fetcher::new(self.fetch)?;
-        let mut issuers = HashSet::new();
-        let mut pools = Vec::with_capacity(self.pools.len());
-        for pool in &self.pools {
+        let mut seen = HashSet::new();
+        let mut issuers = Vec::new();
+        for (pool_index, pool) in self.pools.iter().enumerate() {
             let resolved = pool.resolve()?;
-            if !issuers.insert(resolved.issuer.clone()) {
-                return Err(ConfigError::DuplicateIssuer {
-                    issuer: resolved.issuer,
-                });
-            }
-            let keys = match &pool.static_jwks {
-                Some(json) => {
-                    let set = KeySet::parse(json.as_bytes(), self.clock.now()).map_err(|_| {
-                        ConfigError::InvalidStaticJwks {
-                            pool: resolved.id.clone(),
-                        }
-                    })?;
-                    KeySource::fixed(
-                        format!("static:{}", resolved.id),
-                        set,
+            let static_set = pool.static_jwks.as_ref().map(String::as_bytes);
+            for issuer in resolved.issuers {
+                if !seen.insert(issuer.issuer.clone()) {
+                    return Err(ConfigError::DuplicateIssuer {
+                        issuer: issuer.issuer,
+                    });
+                }
+                let keys = match static_set {
+                    Some(json) => {
+                        let set = KeySet::parse(json, self.clock.now()).map_err(|_| {
+                            ConfigError::InvalidStaticJwks {
+                                pool: resolved.id.clone(),
+                            }
+                        })?;
+                        let label = format!("static:{}", resolved.id);
+                        KeySource::fixed(label, set, self.clock.clone(), self.cache)
+                    }
+                    None => KeySource::remote(
+                        issuer.keys.clone(),
+                        fetcher.clone(),
                         self.clock.clone(),
                         self.cache,
-                    )
-                }
-                None => KeySource::remote(
-                    resolved.jwks_uri.clone(),
-                    fetcher.clone(),
-                    self.clock.clone(),
-                    self.cache,
-                ),
-            };
-            pools.push(PoolRuntime {
-                user_pool_id: resolved.id.as_str().into(),
-                issuer: resolved.issuer,
-                jwks_uri: resolved.jwks_uri,
-                clients: resolved.clients,
-                keys: Arc::new(keys),
-            });
+                    ),
+                };
+                issuers.push(IssuerRuntime {
+                    pool: pool_index,
+                    user_pool_id: resolved.id.as_str().into(),
+                    issuer: issuer.issuer,
+                    keys_at: issuer.keys.url().to_owned(),
+                    clients: resolved.clients.clone(),
+                    keys: Arc::new(keys),
+                });
+            }
         }
         let policy = Policy {
             token_use,
@@ -216,7 +216,7 @@ impl VerifierBuilder {
         let token_cache =
             (self.token_cache_max_bytes > 0).then(|| TokenCache::new(self.token_cache_max_bytes));
         Ok(Verifier::from_parts(
-            pools,
+            issuers,
             policy,
             self.clock,
             self.hook,

@@ -133,6 +133,9 @@ pub enum KeyFetchError {
     Body,
     /// The body is not a JSON object with a `keys` array.
     NotAKeySet,
+    /// The OpenID discovery document is unusable: not JSON, another `issuer`, or a missing,
+    /// malformed or downgraded (`https` to `http`) `jwks_uri`.
+    Discovery,
     /// The HTTP request could not be made for another reason.
     Request,
     /// The last fetch failed and the verifier is waiting before it tries again.
@@ -162,6 +165,9 @@ impl fmt::Display for KeyFetchError {
             KeyFetchError::NotAKeySet => {
                 f.write_str("the JWKS response is not a JSON object with a `keys` array")
             }
+            KeyFetchError::Discovery => f.write_str(
+                "the OpenID discovery document is unusable (issuer mismatch or bad jwks_uri)",
+            ),
             KeyFetchError::Request => f.write_str("the JWKS request could not be made"),
             KeyFetchError::BackingOff { last } => {
                 write!(
@@ -397,6 +403,20 @@ pub enum ConfigError {
         /// The pool id.
         pool: String,
     },
+    /// A pool has both a JWKS URI override and OpenID discovery.
+    #[error(
+        "user pool {pool}: both .jwks_uri(..) and .discover_jwks_uri() were called; choose one"
+    )]
+    ConflictingKeyLocation {
+        /// The pool id.
+        pool: String,
+    },
+    /// A replica region is not a region name.
+    #[error("replica region {region:?} is not a region name (lowercase letters, digits, dashes)")]
+    InvalidRegion {
+        /// The region as given.
+        region: String,
+    },
     /// An app client id is empty.
     #[error("user pool {pool}: an app client id is empty")]
     EmptyClientId {
@@ -442,6 +462,8 @@ impl ConfigError {
             ConfigError::MissingClientPolicy { .. } => "missing_client_policy",
             ConfigError::ConflictingClientPolicy { .. } => "conflicting_client_policy",
             ConfigError::EmptyClientId { .. } => "empty_client_id",
+            ConfigError::ConflictingKeyLocation { .. } => "conflicting_key_location",
+            ConfigError::InvalidRegion { .. } => "invalid_region",
             ConfigError::InvalidUrl { .. } => "invalid_url",
             ConfigError::DuplicateIssuer { .. } => "duplicate_issuer",
             ConfigError::InvalidStaticJwks { .. } => "invalid_static_jwks",

@@ -28,15 +28,47 @@ pub struct Pool {
     any_client: bool,
     issuer: Option<String>,
     jwks_uri: Option<String>,
+    discovery: bool,
+    global_issuer: bool,
+    replica_regions: Vec<String>,
+    additional: Vec<(String, String)>,
     pub(crate) static_jwks: Option<String>,
+}
+
+/// Where an issuer's keys are found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyLocation {
+    /// A JWKS URI.
+    Jwks(String),
+    /// An OpenID discovery document whose `jwks_uri` names the JWKS; its `issuer` must be this.
+    Discovery { config_url: String, issuer: String },
+}
+
+impl KeyLocation {
+    /// The URL fetched first (for logs and diagnostics).
+    pub(crate) fn url(&self) -> &str {
+        match self {
+            KeyLocation::Jwks(url)
+            | KeyLocation::Discovery {
+                config_url: url, ..
+            } => url,
+        }
+    }
+}
+
+/// One issuer a pool's tokens may carry, with its own keys.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedIssuer {
+    pub(crate) issuer: String,
+    pub(crate) keys: KeyLocation,
 }
 
 /// A pool's configuration, checked.
 #[derive(Debug, Clone)]
 pub(crate) struct ResolvedPool {
     pub(crate) id: String,
-    pub(crate) issuer: String,
-    pub(crate) jwks_uri: String,
+    /// The main issuer first, then the global and replica issuers when configured.
+    pub(crate) issuers: Vec<ResolvedIssuer>,
     pub(crate) clients: ClientPolicy,
 }
 
@@ -87,6 +119,43 @@ impl Pool {
         self
     }
 
+    /// Finds each issuer's JWKS through OpenID discovery,
+    /// `{issuer}/.well-known/openid-configuration`, instead of deriving its URI. The document's
+    /// `issuer` must equal the configured issuer, and an `https` document may only point to an
+    /// `https` JWKS. Discovery happens with each key fetch, never at build time.
+    pub fn discover_jwks_uri(mut self) -> Self {
+        self.discovery = true;
+        self
+    }
+
+    /// Also accepts the Multi-Region Replication global issuer,
+    /// `https://issuer-cognito-idp.{region}.amazonaws.com/{id}`, checked against its own JWKS
+    /// (under that issuer). Off by default.
+    pub fn accept_global_issuer(mut self) -> Self {
+        self.global_issuer = true;
+        self
+    }
+
+    /// Also accepts tokens signed in this replica region,
+    /// `https://cognito-idp.{replica}.amazonaws.com/{id}`, checked against that region's own JWKS.
+    /// Off by default; call once per replica.
+    pub fn replica_region(mut self, region: impl Into<String>) -> Self {
+        self.replica_regions.push(region.into());
+        self
+    }
+
+    /// Also accepts this issuer, checked against the keys at `jwks_uri` (for issuer forms not
+    /// covered above, or to serve a replica's keys from somewhere else in tests). Both must be
+    /// absolute `http(s)` URLs.
+    pub fn additional_issuer(
+        mut self,
+        issuer: impl Into<String>,
+        jwks_uri: impl Into<String>,
+    ) -> Self {
+        self.additional.push((issuer.into(), jwks_uri.into()));
+        self
+    }
+
     /// Uses this JWKS document and never fetches one (air-gapped services, tests).
     pub fn static_jwks(mut self, jwks_json: impl Into<String>) -> Self {
         self.static_jwks = Some(jwks_json.into());
@@ -98,42 +167,89 @@ impl Pool {
         let region = region_of(&self.id).ok_or_else(|| ConfigError::InvalidUserPoolId {
             id: self.id.clone(),
         })?;
-        let clients = match (self.any_client, self.client_ids.is_empty()) {
-            (true, true) => ClientPolicy::Any,
-            (false, false) => {
-                if self.client_ids.iter().any(String::is_empty) {
-                    return Err(ConfigError::EmptyClientId {
-                        pool: self.id.clone(),
-                    });
-                }
-                ClientPolicy::Only(self.client_ids.clone())
-            }
-            (true, false) => {
-                return Err(ConfigError::ConflictingClientPolicy {
-                    pool: self.id.clone(),
-                });
-            }
-            (false, true) => {
-                return Err(ConfigError::MissingClientPolicy {
-                    pool: self.id.clone(),
-                });
-            }
-        };
-        let issuer = match &self.issuer {
+        let clients = self.client_policy()?;
+        if self.discovery && self.jwks_uri.is_some() {
+            return Err(ConfigError::ConflictingKeyLocation {
+                pool: self.id.clone(),
+            });
+        }
+        let main = match &self.issuer {
             Some(issuer) => check_url("issuer", issuer)?,
             None => format!("https://cognito-idp.{region}.amazonaws.com/{}", self.id),
         };
-        let jwks_uri = match &self.jwks_uri {
-            Some(uri) => check_url("JWKS URI", uri)?,
-            None => format!("{issuer}/.well-known/jwks.json"),
-        };
+        let mut issuers = vec![ResolvedIssuer {
+            keys: match &self.jwks_uri {
+                Some(uri) => KeyLocation::Jwks(check_url("JWKS URI", uri)?),
+                None => self.derived_location(&main),
+            },
+            issuer: main,
+        }];
+        if self.global_issuer {
+            let issuer = format!(
+                "https://issuer-cognito-idp.{region}.amazonaws.com/{}",
+                self.id
+            );
+            issuers.push(ResolvedIssuer {
+                keys: self.derived_location(&issuer),
+                issuer,
+            });
+        }
+        for replica in &self.replica_regions {
+            if !is_region(replica) {
+                return Err(ConfigError::InvalidRegion {
+                    region: replica.clone(),
+                });
+            }
+            let issuer = format!("https://cognito-idp.{replica}.amazonaws.com/{}", self.id);
+            issuers.push(ResolvedIssuer {
+                keys: self.derived_location(&issuer),
+                issuer,
+            });
+        }
+        for (issuer, jwks_uri) in &self.additional {
+            issuers.push(ResolvedIssuer {
+                issuer: check_url("issuer", issuer)?,
+                keys: KeyLocation::Jwks(check_url("JWKS URI", jwks_uri)?),
+            });
+        }
         Ok(ResolvedPool {
             id: self.id.clone(),
-            issuer,
-            jwks_uri,
+            issuers,
             clients,
         })
     }
+
+    fn derived_location(&self, issuer: &str) -> KeyLocation {
+        if self.discovery {
+            KeyLocation::Discovery {
+                config_url: format!("{issuer}/.well-known/openid-configuration"),
+                issuer: issuer.to_owned(),
+            }
+        } else {
+            KeyLocation::Jwks(format!("{issuer}/.well-known/jwks.json"))
+        }
+    }
+
+    fn client_policy(&self) -> Result<ClientPolicy, ConfigError> {
+        let pool = || self.id.clone();
+        match (self.any_client, self.client_ids.is_empty()) {
+            (true, true) => Ok(ClientPolicy::Any),
+            (false, false) if self.client_ids.iter().any(String::is_empty) => {
+                Err(ConfigError::EmptyClientId { pool: pool() })
+            }
+            (false, false) => Ok(ClientPolicy::Only(self.client_ids.clone())),
+            (true, false) => Err(ConfigError::ConflictingClientPolicy { pool: pool() }),
+            (false, true) => Err(ConfigError::MissingClientPolicy { pool: pool() }),
+        }
+    }
+}
+
+/// An AWS region name as it appears in a hostname: lowercase letters, digits and dashes.
+fn is_region(region: &str) -> bool {
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The region part of a valid user pool id (AWS pattern `[\w-]+_[0-9a-zA-Z]+`, ≤ 55 chars).
@@ -199,9 +315,13 @@ mod tests {
             .client_id("c")
             .resolve()
             .map_err(|e| e.kind());
-        let p = p
-            .as_ref()
-            .map(|p| (p.issuer.as_str(), p.jwks_uri.as_str(), p.clients.clone()));
+        let p = p.as_ref().map(|p| {
+            (
+                p.issuers[0].issuer.as_str(),
+                p.issuers[0].keys.url(),
+                p.clients.clone(),
+            )
+        });
         assert_eq!(
             p,
             Ok((
@@ -215,8 +335,75 @@ mod tests {
             .issuer("http://127.0.0.1:9229/local_x")
             .resolve();
         assert_eq!(
-            o.map(|p| p.jwks_uri),
+            o.map(|p| p.issuers[0].keys.url().to_owned()),
             Ok("http://127.0.0.1:9229/local_x/.well-known/jwks.json".into())
+        );
+    }
+
+    #[test]
+    fn replication_issuers_are_opt_in_and_each_has_its_own_jwks() {
+        let urls = |p: Pool| {
+            p.any_client().resolve().map(|r| {
+                r.issuers
+                    .into_iter()
+                    .map(|i| (i.issuer, i.keys.url().to_owned()))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let plain = urls(Pool::new("eu-west-1_Ab12")).map(|v| v.len());
+        assert_eq!(plain, Ok(1));
+        let replicated = urls(
+            Pool::new("eu-west-1_Ab12")
+                .accept_global_issuer()
+                .replica_region("us-east-1"),
+        );
+        let base = "amazonaws.com/eu-west-1_Ab12";
+        assert_eq!(
+            replicated,
+            Ok(vec![
+                (
+                    format!("https://cognito-idp.eu-west-1.{base}"),
+                    format!("https://cognito-idp.eu-west-1.{base}/.well-known/jwks.json")
+                ),
+                (
+                    format!("https://issuer-cognito-idp.eu-west-1.{base}"),
+                    format!("https://issuer-cognito-idp.eu-west-1.{base}/.well-known/jwks.json")
+                ),
+                (
+                    format!("https://cognito-idp.us-east-1.{base}"),
+                    format!("https://cognito-idp.us-east-1.{base}/.well-known/jwks.json")
+                ),
+            ])
+        );
+        let discovered = Pool::new("eu-west-1_Ab12")
+            .any_client()
+            .discover_jwks_uri()
+            .resolve();
+        assert_eq!(
+            discovered.map(|r| r.issuers[0].keys.clone()),
+            Ok(KeyLocation::Discovery {
+                config_url: format!(
+                    "https://cognito-idp.eu-west-1.{base}/.well-known/openid-configuration"
+                ),
+                issuer: format!("https://cognito-idp.eu-west-1.{base}"),
+            })
+        );
+        let kind = |p: Pool| p.any_client().resolve().map(drop).map_err(|e| e.kind());
+        assert_eq!(
+            kind(Pool::new("eu-west-1_A").replica_region("evil.com/x")),
+            Err("invalid_region")
+        );
+        assert_eq!(
+            kind(
+                Pool::new("eu-west-1_A")
+                    .discover_jwks_uri()
+                    .jwks_uri("https://x/j")
+            ),
+            Err("conflicting_key_location")
+        );
+        assert_eq!(
+            kind(Pool::new("eu-west-1_A").additional_issuer("https://x/p", "ftp://x")),
+            Err("invalid_url")
         );
     }
 

@@ -24,6 +24,8 @@ const ENTRY_OVERHEAD_BYTES: usize = 256;
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) verified: Verified,
+    /// The index of the issuer (and so of the key source) that verified it.
+    pub(crate) issuer: usize,
     pub(crate) kid: Box<str>,
     pub(crate) exp: u64,
     /// Estimated size of the claims, computed once at insertion.
@@ -31,9 +33,16 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    pub(crate) fn new(verified: Verified, kid: &str, exp: u64, claims_bytes: usize) -> Self {
+    pub(crate) fn new(
+        verified: Verified,
+        issuer: usize,
+        kid: &str,
+        exp: u64,
+        claims_bytes: usize,
+    ) -> Self {
         Entry {
             verified,
+            issuer,
             kid: kid.into(),
             exp,
             claims_bytes,

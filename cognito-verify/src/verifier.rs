@@ -43,7 +43,8 @@ pub struct Verifier {
 }
 
 struct Inner {
-    pools: Vec<PoolRuntime>,
+    /// Every accepted issuer (a pool has one, or more with replication), in configuration order.
+    issuers: Vec<IssuerRuntime>,
     policy: Policy,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn VerifyHook>>,
@@ -59,18 +60,21 @@ pub struct TokenCacheStats {
     pub estimated_bytes: u64,
 }
 
-/// A configured pool, ready to verify.
-pub(crate) struct PoolRuntime {
+/// One accepted issuer of a configured pool, with its own keys, ready to verify.
+pub(crate) struct IssuerRuntime {
+    /// The index of its pool in configuration order.
+    pub(crate) pool: usize,
     pub(crate) user_pool_id: Arc<str>,
     pub(crate) issuer: String,
-    pub(crate) jwks_uri: String,
+    /// The JWKS URI or discovery URL.
+    pub(crate) keys_at: String,
     pub(crate) clients: ClientPolicy,
     pub(crate) keys: Arc<KeySource>,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let issuers: Vec<&str> = self.inner.pools.iter().map(|p| p.issuer.as_str()).collect();
+        let issuers: Vec<&str> = self.issuers().collect();
         f.debug_struct("Verifier")
             .field("issuers", &issuers)
             .field("policy", &self.inner.policy)
@@ -86,7 +90,7 @@ impl Verifier {
     }
 
     pub(crate) fn from_parts(
-        pools: Vec<PoolRuntime>,
+        issuers: Vec<IssuerRuntime>,
         policy: Policy,
         clock: Arc<dyn Clock>,
         hook: Option<Arc<dyn VerifyHook>>,
@@ -94,7 +98,7 @@ impl Verifier {
     ) -> Self {
         Verifier {
             inner: Arc::new(Inner {
-                pools,
+                issuers,
                 policy,
                 clock,
                 hook,
@@ -124,7 +128,7 @@ impl Verifier {
         let cache = inner.token_cache.as_ref()?;
         let entry = cache.get(token)?;
         let now = inner.clock.now();
-        let pool = inner.pools.get(entry.verified.pool_index())?;
+        let pool = inner.issuers.get(entry.issuer)?;
         let holds = time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
             && pool.keys.with_key(&entry.kid, now, |_| ()).is_ok();
         if holds {
@@ -140,11 +144,11 @@ impl Verifier {
         let inner = &*self.inner;
         let started = inner.clock.now();
         let parsed = token::parse(token)?;
-        let pool_index = issuer::select(
+        let issuer_index = issuer::select(
             &parsed.claims,
-            inner.pools.iter().map(|p| p.issuer.as_str()),
+            inner.issuers.iter().map(|p| p.issuer.as_str()),
         )?;
-        let pool = &inner.pools[pool_index];
+        let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
         let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature.as_slice());
 
@@ -170,12 +174,18 @@ impl Verifier {
         let verified = Verified::new(
             parsed.claims,
             checked.token_use,
-            pool_index,
+            pool.pool,
             pool.user_pool_id.clone(),
         )?;
         if let Some(cache) = &inner.token_cache {
             // The claims live twice (raw and typed), each about the size of the token text.
-            let entry = Entry::new(verified.clone(), kid, checked.exp, 2 * token.len());
+            let entry = Entry::new(
+                verified.clone(),
+                issuer_index,
+                kid,
+                checked.exp,
+                2 * token.len(),
+            );
             cache.insert(token, entry);
         }
         Ok(verified)
@@ -216,7 +226,7 @@ impl Verifier {
     /// Fetches every pool's keys now (joining fetches in flight). Call it at start-up so the
     /// first requests do not wait; a failure is not fatal, later requests fetch again.
     pub async fn prefetch(&self) -> Result<(), Error> {
-        let fetches = self.inner.pools.iter().map(|p| p.keys.prefetch());
+        let fetches = self.inner.issuers.iter().map(|p| p.keys.prefetch());
         for result in futures_util::future::join_all(fetches).await {
             result.map_err(Error::KeysUnavailable)?;
         }
@@ -225,12 +235,13 @@ impl Verifier {
 
     /// The issuers this verifier accepts, in configuration order.
     pub fn issuers(&self) -> impl Iterator<Item = &str> {
-        self.inner.pools.iter().map(|p| p.issuer.as_str())
+        self.inner.issuers.iter().map(|p| p.issuer.as_str())
     }
 
-    /// The JWKS URIs keys are fetched from, in configuration order.
+    /// Where each issuer's keys are fetched from (a JWKS URI, or the discovery document's URL),
+    /// in the order of [`issuers`](Self::issuers).
     pub fn jwks_uris(&self) -> impl Iterator<Item = &str> {
-        self.inner.pools.iter().map(|p| p.jwks_uri.as_str())
+        self.inner.issuers.iter().map(|p| p.keys_at.as_str())
     }
 
     /// Size of the verified-token cache, `None` when it is disabled.
@@ -244,6 +255,10 @@ impl Verifier {
 
     /// How many JWKS fetches this verifier has started (for metrics and tests).
     pub fn key_fetch_count(&self) -> u64 {
-        self.inner.pools.iter().map(|p| p.keys.fetch_count()).sum()
+        self.inner
+            .issuers
+            .iter()
+            .map(|p| p.keys.fetch_count())
+            .sum()
     }
 }

@@ -5,9 +5,12 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, RETRY_AFTER};
 
+use serde_json::Value;
+
 use super::keyset::KeySet;
 use crate::defaults::MAX_RETRY_AFTER;
 use crate::error::{ConfigError, KeyFetchError};
+use crate::pool::KeyLocation;
 
 /// Limits of a JWKS fetch.
 #[derive(Debug, Clone, Copy)]
@@ -37,14 +40,36 @@ impl Fetcher {
         Ok(Fetcher { client, settings })
     }
 
-    /// Fetches and parses the key set at `uri`; `now` stamps it.
-    pub(crate) async fn fetch(&self, uri: &str, now: SystemTime) -> Result<KeySet, KeyFetchError> {
-        // reqwest's timeout already covers the body; this outer deadline also bounds the parse
-        // and makes the bound independent of how reqwest accounts for a trickling body.
-        match tokio::time::timeout(self.settings.total_timeout, self.fetch_body(uri)).await {
-            Ok(body) => KeySet::parse(&body?, now),
-            Err(_) => Err(KeyFetchError::Timeout),
-        }
+    /// Fetches and parses the key set at `location`; `now` stamps it.
+    pub(crate) async fn fetch(
+        &self,
+        location: &KeyLocation,
+        now: SystemTime,
+    ) -> Result<KeySet, KeyFetchError> {
+        let jwks_uri = match location {
+            KeyLocation::Jwks(uri) => uri.clone(),
+            KeyLocation::Discovery { config_url, issuer } => {
+                self.deadline(self.discover(config_url, issuer)).await?
+            }
+        };
+        KeySet::parse(&self.deadline(self.fetch_body(&jwks_uri)).await?, now)
+    }
+
+    /// Runs `fetch` under the total deadline. reqwest's timeout already covers the body; this
+    /// outer one makes the bound independent of how reqwest accounts for a trickling body.
+    async fn deadline<T>(
+        &self,
+        fetch: impl Future<Output = Result<T, KeyFetchError>>,
+    ) -> Result<T, KeyFetchError> {
+        tokio::time::timeout(self.settings.total_timeout, fetch)
+            .await
+            .unwrap_or(Err(KeyFetchError::Timeout))
+    }
+
+    /// Fetches an OpenID discovery document and returns the JWKS URI it names.
+    async fn discover(&self, config_url: &str, issuer: &str) -> Result<String, KeyFetchError> {
+        let body = self.fetch_body(config_url).await?;
+        jwks_uri_from_discovery(&body, config_url, issuer)
     }
 
     async fn fetch_body(&self, uri: &str) -> Result<Vec<u8>, KeyFetchError> {
@@ -92,6 +117,33 @@ impl Fetcher {
     }
 }
 
+/// Reads a discovery document: its `issuer` must be `issuer`, and its `jwks_uri` an absolute
+/// URL that does not downgrade an `https` document to an `http` JWKS.
+fn jwks_uri_from_discovery(
+    body: &[u8],
+    config_url: &str,
+    issuer: &str,
+) -> Result<String, KeyFetchError> {
+    let document: Value = serde_json::from_slice(body).map_err(|_| KeyFetchError::Discovery)?;
+    if document.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        return Err(KeyFetchError::Discovery);
+    }
+    let jwks_uri = document
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or(KeyFetchError::Discovery)?;
+    let url = reqwest::Url::parse(jwks_uri).map_err(|_| KeyFetchError::Discovery)?;
+    let allowed = match url.scheme() {
+        "https" => true,
+        "http" => config_url.starts_with("http://"),
+        _ => false,
+    };
+    if !allowed || url.host_str().is_none() {
+        return Err(KeyFetchError::Discovery);
+    }
+    Ok(jwks_uri.to_owned())
+}
+
 fn classify(e: reqwest::Error) -> KeyFetchError {
     if e.is_timeout() {
         KeyFetchError::Timeout
@@ -101,5 +153,54 @@ fn classify(e: reqwest::Error) -> KeyFetchError {
         KeyFetchError::Body
     } else {
         KeyFetchError::Request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_documents_are_checked() {
+        let iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A";
+        let config = format!("{iss}/.well-known/openid-configuration");
+        let doc =
+            |issuer: &str, jwks: &str| format!(r#"{{"issuer":"{issuer}","jwks_uri":"{jwks}"}}"#);
+        let ok = format!("{iss}/.well-known/jwks.json");
+        assert_eq!(
+            jwks_uri_from_discovery(doc(iss, &ok).as_bytes(), &config, iss),
+            Ok(ok.clone())
+        );
+        for (body, why) in [
+            (doc("https://evil.example/p", &ok), "another issuer"),
+            (
+                doc(
+                    iss,
+                    "http://cognito-idp.eu-west-1.amazonaws.com/x/jwks.json",
+                ),
+                "https downgraded to http",
+            ),
+            (doc(iss, "file:///etc/passwd"), "not http(s)"),
+            (doc(iss, "/relative/jwks.json"), "not absolute"),
+            (format!(r#"{{"issuer":"{iss}"}}"#), "no jwks_uri"),
+            ("[]".to_owned(), "not an object"),
+        ] {
+            assert_eq!(
+                jwks_uri_from_discovery(body.as_bytes(), &config, iss),
+                Err(KeyFetchError::Discovery),
+                "{why}"
+            );
+        }
+        // An http document (emulators) may name an http JWKS.
+        let local = "http://127.0.0.1:9229/local_A";
+        let jwks = format!("{local}/jwks.json");
+        assert_eq!(
+            jwks_uri_from_discovery(
+                doc(local, &jwks).as_bytes(),
+                &format!("{local}/.well-known/openid-configuration"),
+                local
+            ),
+            Ok(jwks)
+        );
     }
 }

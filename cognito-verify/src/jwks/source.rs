@@ -32,6 +32,7 @@ use super::fetch::Fetcher;
 use super::keyset::{Key, KeySet};
 use crate::clock::{Clock, elapsed};
 use crate::error::{Error, KeyFetchError};
+use crate::pool::KeyLocation;
 
 /// Timing of the key cache.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +68,7 @@ struct Slow {
 
 /// The cached keys of one JWKS URI.
 pub(crate) struct KeySource {
-    uri: String,
+    location: KeyLocation,
     /// `None` for a preloaded, never-refreshed key set.
     fetcher: Option<Fetcher>,
     clock: Arc<dyn Clock>,
@@ -85,21 +86,21 @@ pub(crate) struct KeySource {
 impl fmt::Debug for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeySource")
-            .field("uri", &self.uri)
+            .field("location", &self.location)
             .field("static", &self.fetcher.is_none())
             .finish_non_exhaustive()
     }
 }
 
 impl KeySource {
-    /// A source that fetches `uri`.
+    /// A source that fetches from `location`.
     pub(crate) fn remote(
-        uri: String,
+        location: KeyLocation,
         fetcher: Fetcher,
         clock: Arc<dyn Clock>,
         settings: CacheSettings,
     ) -> Self {
-        Self::new(uri, Some(fetcher), None, clock, settings)
+        Self::new(location, Some(fetcher), None, clock, settings)
     }
 
     /// A source that serves a preloaded key set and never fetches.
@@ -109,18 +110,24 @@ impl KeySource {
         clock: Arc<dyn Clock>,
         settings: CacheSettings,
     ) -> Self {
-        Self::new(label, None, Some(Arc::new(set)), clock, settings)
+        Self::new(
+            KeyLocation::Jwks(label),
+            None,
+            Some(Arc::new(set)),
+            clock,
+            settings,
+        )
     }
 
     fn new(
-        uri: String,
+        location: KeyLocation,
         fetcher: Option<Fetcher>,
         set: Option<Arc<KeySet>>,
         clock: Arc<dyn Clock>,
         settings: CacheSettings,
     ) -> Self {
         KeySource {
-            uri,
+            location,
             fetcher,
             clock,
             settings,
@@ -214,7 +221,7 @@ impl KeySource {
                     return Err(Error::UnknownKid);
                 }
                 slow.last_unknown_kid_refetch = Some(now);
-                tracing::debug!(uri = %self.uri, "unknown kid: refetching the key set");
+                tracing::debug!(uri = %self.location.url(), "unknown kid: refetching the key set");
             }
         }
         Ok(self.start_fetch(&mut slow))
@@ -259,7 +266,7 @@ impl KeySource {
         }
         let mut slow = self.lock();
         if slow.inflight.is_none() && self.backoff_check(&slow, now).is_ok() {
-            tracing::debug!(uri = %self.uri, "key set is due for refresh: refreshing in the background");
+            tracing::debug!(uri = %self.location.url(), "key set is due for refresh: refreshing in the background");
             drop(self.start_fetch(&mut slow));
         }
     }
@@ -272,13 +279,15 @@ impl KeySource {
         let this = Arc::clone(self);
         let task = async move {
             let result = match &this.fetcher {
-                Some(fetcher) => fetcher
-                    .fetch(&this.uri, this.clock.now())
-                    .await
-                    .map(|mut set| {
-                        set.generation = this.generations.fetch_add(1, Ordering::Relaxed) + 1;
-                        Arc::new(set)
-                    }),
+                Some(fetcher) => {
+                    fetcher
+                        .fetch(&this.location, this.clock.now())
+                        .await
+                        .map(|mut set| {
+                            set.generation = this.generations.fetch_add(1, Ordering::Relaxed) + 1;
+                            Arc::new(set)
+                        })
+                }
                 None => Err(KeyFetchError::Request),
             };
             this.complete(&result);
@@ -307,7 +316,7 @@ impl KeySource {
         slow.inflight = None;
         match result {
             Ok(set) => {
-                tracing::info!(uri = %self.uri, keys = set.len(), kids = ?set.kids().collect::<Vec<_>>(), "fetched key set");
+                tracing::info!(uri = %self.location.url(), keys = set.len(), kids = ?set.kids().collect::<Vec<_>>(), "fetched key set");
                 self.current.store(Some(Arc::clone(set)));
                 slow.failures = 0;
                 slow.last_error = None;
@@ -320,7 +329,7 @@ impl KeySource {
                 if let KeyFetchError::RateLimited { retry_after } = error {
                     wait = wait.max(*retry_after);
                 }
-                tracing::warn!(uri = %self.uri, %error, failures = slow.failures, retry_in_ms = wait.as_millis() as u64, "key set fetch failed");
+                tracing::warn!(uri = %self.location.url(), %error, failures = slow.failures, retry_in_ms = wait.as_millis() as u64, "key set fetch failed");
                 let not_before = now + wait;
                 slow.retry_not_before = Some(not_before);
                 slow.last_error = Some(error.clone());

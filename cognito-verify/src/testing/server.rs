@@ -40,6 +40,7 @@ pub enum Fault {
 
 struct Shared {
     jwks: RwLock<String>,
+    discovery: RwLock<Option<String>>,
     fault: RwLock<Fault>,
     fetches: AtomicU64,
 }
@@ -66,6 +67,7 @@ impl JwksServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             jwks: RwLock::new(jwks_json.into()),
+            discovery: RwLock::new(None),
             fault: RwLock::new(Fault::None),
             fetches: AtomicU64::new(0),
         });
@@ -101,12 +103,27 @@ impl JwksServer {
         *self.shared.jwks.write().unwrap_or_else(|e| e.into_inner()) = jwks_json.into();
     }
 
+    /// Serves this OpenID discovery document at every path ending in
+    /// `/.well-known/openid-configuration` (and the JWKS everywhere else).
+    pub fn set_discovery(&self, document: impl Into<String>) {
+        *self
+            .shared
+            .discovery
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(document.into());
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Answers with this fault from now on (`Fault::None` to heal).
     pub fn set_fault(&self, fault: Fault) {
         *self.shared.fault.write().unwrap_or_else(|e| e.into_inner()) = fault;
     }
 
-    /// How many requests it has received.
+    /// How many requests it has received (discovery documents included).
     pub fn fetch_count(&self) -> u64 {
         self.shared.fetches.load(Ordering::SeqCst)
     }
@@ -120,18 +137,23 @@ impl Drop for JwksServer {
     }
 }
 
-async fn serve(State(shared): State<Arc<Shared>>) -> Response {
+async fn serve(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {
     shared.fetches.fetch_add(1, Ordering::SeqCst);
+    let read = |lock: &RwLock<String>| lock.read().unwrap_or_else(|e| e.into_inner()).clone();
     let fault = shared
         .fault
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let jwks = shared
-        .jwks
+    let discovery = shared
+        .discovery
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    let jwks = match discovery {
+        Some(document) if uri.path().ends_with("/.well-known/openid-configuration") => document,
+        _ => read(&shared.jwks),
+    };
     let json = |body: Body| {
         let mut response = Response::new(body);
         response.headers_mut().insert(
