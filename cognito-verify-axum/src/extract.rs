@@ -137,6 +137,17 @@ fn id(verified: &Verified) -> Result<IdClaims, Error> {
         .ok_or(Error::InvalidTokenUse { expected: "\"id\"" })
 }
 
+/// The claims as `T`. The core's error names the Rust type; that is logged (debug) but not sent
+/// to the client, whose `WWW-Authenticate` would otherwise carry an internal type name.
+fn claims<T: DeserializeOwned>(verified: &Verified) -> Result<T, Error> {
+    verified.deserialize::<T>().map_err(|error| {
+        tracing::debug!(%error, "token claims do not fit the handler's claims type");
+        Error::ClaimsShape {
+            target: "the claims this service expects",
+        }
+    })
+}
+
 fn any(verified: &Verified) -> Result<Verified, Error> {
     Ok(verified.clone())
 }
@@ -252,9 +263,7 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        required(parts, state, Verified::deserialize::<T>)
-            .await
-            .map(Claims)
+        required(parts, state, claims::<T>).await.map(Claims)
     }
 }
 
@@ -271,9 +280,6 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(optional(parts, state, Verified::deserialize::<T>)
-            .await?
-            .0
-            .map(Claims))
+        Ok(optional(parts, state, claims::<T>).await?.0.map(Claims))
     }
 }

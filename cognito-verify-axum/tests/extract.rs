@@ -180,6 +180,11 @@ async fn claims_and_authenticated_extractors() {
     let reply = app.get_bearer("/tenant", &fx.access()).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.body, body("invalid_token", "invalid_claims"));
+    // The client is not told the server's Rust type names.
+    assert_eq!(
+        reply.www_authenticate,
+        invalid_token("token claims do not have the shape of the claims this service expects")
+    );
 
     let admin = fx
         .issuer
