@@ -55,6 +55,7 @@ async fn endpoint_faults_are_keys_unavailable() {
             Fault::Status(code) => KeyFetchError::Status(code),
             Fault::Redirect(_) => KeyFetchError::Status(302),
             Fault::Oversized(_) => KeyFetchError::BodyTooLarge { limit: 64 * 1024 },
+            Fault::Reset => KeyFetchError::Body,
             _ => KeyFetchError::NotAKeySet,
         };
         assert_eq!(e, &expected, "{what}");

@@ -36,6 +36,8 @@ pub enum Fault {
     Delay(Duration),
     /// Answer `302 Found` to this location.
     Redirect(String),
+    /// Send the headers, then abort the connection (as a reset or a crash mid-response does).
+    Reset,
 }
 
 struct Shared {
@@ -193,6 +195,12 @@ async fn serve(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> Respo
         Fault::Delay(delay) => {
             tokio::time::sleep(delay).await;
             json(Body::from(jwks))
+        }
+        Fault::Reset => {
+            let broken = futures_util::stream::once(async {
+                Err::<&'static str, _>(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+            });
+            json(Body::from_stream(broken))
         }
         Fault::Redirect(location) => {
             (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
