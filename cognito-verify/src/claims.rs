@@ -333,7 +333,7 @@ impl Verified {
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Error> {
         T::deserialize(&self.inner.raw).map_err(|_| Error::ClaimsShape {
-            target: std::any::type_name::<T>(),
+            target: "the requested claims type",
         })
     }
 
