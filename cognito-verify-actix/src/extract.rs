@@ -14,9 +14,11 @@ use crate::error::AuthError;
 
 /// What an extractor makes of a verified token.
 ///
-/// Implemented by [`AccessToken`], [`IdToken`], [`Claims`] and [`Authenticated`]; implement it
-/// for your own type to use it inside [`Optional`]. Return a core [`Error`] to refuse (it is
-/// answered like any other refusal, e.g. [`Error::InvalidTokenUse`] → 401 `invalid_token`).
+/// Implemented by [`AccessToken`], [`IdToken`], [`Claims`] and [`Authenticated`], which are
+/// also extractors on their own. Implement it for a type of yours to extract it through
+/// [`Optional`]; for a required value of your own type, [`Claims<T>`](Claims) usually suffices.
+/// Return a core [`Error`] to refuse: it is answered like any other refusal (e.g.
+/// [`Error::InvalidTokenUse`] → 401 `invalid_token`, [`Error::InsufficientScope`] → 403).
 pub trait FromVerified: Sized {
     /// Builds the value from the verified token and the settings it was verified with.
     fn from_verified(verified: &Verified, auth: &CognitoAuth) -> Result<Self, Error>;
