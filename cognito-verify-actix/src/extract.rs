@@ -203,23 +203,13 @@ newtype!(Claims<T>, T);
 
 impl FromVerified for AccessToken {
     fn from_verified(verified: &Verified, _: &CognitoAuth) -> Result<Self, Error> {
-        verified
-            .access()
-            .cloned()
-            .map(AccessToken)
-            .ok_or(Error::InvalidTokenUse {
-                expected: "\"access\"",
-            })
+        verified.access_claims().cloned().map(AccessToken)
     }
 }
 
 impl FromVerified for IdToken {
     fn from_verified(verified: &Verified, _: &CognitoAuth) -> Result<Self, Error> {
-        verified
-            .id()
-            .cloned()
-            .map(IdToken)
-            .ok_or(Error::InvalidTokenUse { expected: "\"id\"" })
+        verified.id_claims().cloned().map(IdToken)
     }
 }
 

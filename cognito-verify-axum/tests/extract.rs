@@ -183,7 +183,7 @@ async fn claims_and_authenticated_extractors() {
     // The client is not told the server's Rust type names.
     assert_eq!(
         reply.www_authenticate,
-        invalid_token("token claims do not have the shape of the claims this service expects")
+        invalid_token("token claims do not have the shape of the requested claims type")
     );
 
     let admin = fx

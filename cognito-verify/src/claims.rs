@@ -313,6 +313,20 @@ impl Verified {
         }
     }
 
+    /// The access-token claims, or [`Error::InvalidTokenUse`] (401) for an id token: what an
+    /// endpoint that needs an access token answers.
+    pub fn access_claims(&self) -> Result<&AccessClaims, Error> {
+        self.access().ok_or(Error::InvalidTokenUse {
+            expected: "\"access\"",
+        })
+    }
+
+    /// The id-token claims, or [`Error::InvalidTokenUse`] (401) for an access token.
+    pub fn id_claims(&self) -> Result<&IdClaims, Error> {
+        self.id()
+            .ok_or(Error::InvalidTokenUse { expected: "\"id\"" })
+    }
+
     /// Every claim, exactly as signed.
     pub fn raw_claims(&self) -> &Map<String, Value> {
         &self.inner.raw

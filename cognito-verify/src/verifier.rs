@@ -202,20 +202,13 @@ impl Verifier {
     /// Verifies an access token and returns its typed claims. An id token is refused with
     /// `invalid_token_use` even when the verifier accepts either.
     pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
-        let verified = self.verify(token).await?;
-        verified.access().cloned().ok_or(Error::InvalidTokenUse {
-            expected: "\"access\"",
-        })
+        self.verify(token).await?.access_claims().cloned()
     }
 
     /// Verifies an id token and returns its typed claims. An access token is refused with
     /// `invalid_token_use` even when the verifier accepts either.
     pub async fn verify_id(&self, token: &str) -> Result<IdClaims, Error> {
-        let verified = self.verify(token).await?;
-        verified
-            .id()
-            .cloned()
-            .ok_or(Error::InvalidTokenUse { expected: "\"id\"" })
+        self.verify(token).await?.id_claims().cloned()
     }
 
     /// Verifies a token and deserializes its claims into your own type.
