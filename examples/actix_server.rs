@@ -19,19 +19,10 @@ use cognito_verify_examples::{actix_app, config};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let config = match config::from_env() {
+    let config = match config::start("actix_server").await {
         Ok(config) => config,
-        Err(message) => {
-            eprintln!("actix_server: {message}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    config::warm_up(&config.verifier).await;
 
     let verifier = config.verifier;
     let server = HttpServer::new(move || actix_app::app(verifier.clone())).bind(config.bind);

@@ -14,26 +14,13 @@
 use std::process::ExitCode;
 
 use cognito_verify_examples::{axum_app, config};
-use tracing_subscriber::EnvFilter;
-
-const USAGE: &str = "\
-usage: COGNITO_USER_POOL_ID=<region_id> COGNITO_CLIENT_ID=<id>[,<id>...] cargo run --example axum_server
-optional: COGNITO_JWKS_URI, COGNITO_ISSUER (for emulators), BIND (default 127.0.0.1:3000)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
-
-    let config = match config::from_env() {
+    let config = match config::start("axum_server").await {
         Ok(config) => config,
-        Err(message) => {
-            eprintln!("axum_server: {message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    config::warm_up(&config.verifier).await;
 
     let listener = match tokio::net::TcpListener::bind(config.bind).await {
         Ok(listener) => listener,

@@ -10,6 +10,7 @@
 //! | `BIND` | listen address, default `127.0.0.1:3000` |
 
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use cognito_verify::{Pool, TokenUse, Verifier};
 
@@ -66,4 +67,25 @@ pub async fn warm_up(verifier: &Verifier) {
     if let Err(error) = verifier.prefetch().await {
         tracing::warn!(%error, "could not fetch the signing keys at start-up; requests will answer 503 until they can be fetched");
     }
+}
+
+/// What to print when the configuration is missing or wrong.
+pub const USAGE: &str = "\
+usage: COGNITO_USER_POOL_ID=<region_id> COGNITO_CLIENT_ID=<id>[,<id>...] cargo run --example <server>
+optional: COGNITO_JWKS_URI, COGNITO_ISSUER (for emulators), BIND (default 127.0.0.1:3000), RUST_LOG";
+
+/// The common start of both servers: logging (`RUST_LOG`, default `info`), the configuration
+/// from the environment (exit status 2 with the usage on error), and the key warm-up.
+pub async fn start(server: &str) -> Result<ServerConfig, ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = from_env().map_err(|message| {
+        eprintln!("{server}: {message}\n{USAGE}");
+        ExitCode::from(2)
+    })?;
+    warm_up(&config.verifier).await;
+    Ok(config)
 }
