@@ -1,0 +1,233 @@
+//! Validation throughput, every figure from one run so the ratios are side by side.
+//!
+//! - `rs256/*`: the bare aws-lc-rs RSA-2048 verify of a token's signing input with a key parsed
+//!   once (the reference), full validation of access, id and M2M tokens with the verified-token
+//!   cache off ("uncached": every call does base64, JSON, signature and every claim check), and
+//!   cache hits (the same token again, cache on).
+//! - `threads/*`: the same work on 1 and on 2 threads at once (`iter_custom` +
+//!   `std::thread::scope`); throughput is verifications per second over all threads. Cache hits
+//!   twice: both threads on one token (one shared entry), and each thread on its own token.
+//! - `middleware/*`: an axum `Router` with the adapter's layer (cache on, so hits; and cache
+//!   off) against the same router without the layer, driven in-process with `oneshot`.
+//!
+//! Verifications run with preloaded keys and no hook, so their futures complete on the first
+//! poll: `now_or_never` drives them with no runtime in the measurement.
+//!
+//! `cargo bench -p cognito-verify-benches --bench verify`; under `cargo test --benches` each
+//! bench runs once, as a smoke test.
+
+// Bench setup: a fixture that cannot be built is a broken bench, and panicking says so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use cognito_verify::{TokenUse, Verifier};
+use cognito_verify_benches::{BareRs256, Fixture, Served, app, split_token, verify_now};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::FutureExt as _;
+use http::{Request, StatusCode, header};
+use tower::ServiceExt as _;
+
+/// The verified-token cache budget when it is on (the core's default).
+const CACHE_ON: u64 = cognito_verify::defaults::DEFAULT_TOKEN_CACHE_MAX_BYTES;
+const CACHE_OFF: u64 = 0;
+
+struct Setup {
+    fixture: Fixture,
+    /// A second access token (another user), for threads that each hit their own entry.
+    access_second: String,
+    bare: BareRs256,
+    access_uncached: Verifier,
+    id_uncached: Verifier,
+    access_cached: Verifier,
+    id_cached: Verifier,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let fixture = Fixture::new();
+        let setup = Setup {
+            access_second: fixture.issuer.access_token().groups(["admin"]).sign(),
+            bare: fixture.bare().unwrap(),
+            access_uncached: fixture.verifier(TokenUse::Access, CACHE_OFF).unwrap(),
+            id_uncached: fixture.verifier(TokenUse::Id, CACHE_OFF).unwrap(),
+            access_cached: fixture.verifier(TokenUse::Access, CACHE_ON).unwrap(),
+            id_cached: fixture.verifier(TokenUse::Id, CACHE_ON).unwrap(),
+            fixture,
+        };
+        // Every case must accept its token, or the bench measures a refusal.
+        let f = &setup.fixture;
+        for (verifier, token) in [
+            (&setup.access_uncached, &f.access),
+            (&setup.access_uncached, &f.m2m),
+            (&setup.id_uncached, &f.id),
+            (&setup.access_cached, &f.access),
+            (&setup.access_cached, &setup.access_second),
+            (&setup.id_cached, &f.id),
+        ] {
+            assert_eq!(
+                verify_now(verifier, token),
+                Some(true),
+                "fixture token refused"
+            );
+        }
+        for token in [&f.access, &f.id, &f.m2m] {
+            let (input, signature) = split_token(token).unwrap();
+            assert!(setup.bare.verify(input.as_bytes(), &signature));
+        }
+        assert_eq!(setup.access_cached.token_cache_stats().unwrap().entries, 2);
+        setup
+    }
+}
+
+/// One full verification; panics if the future suspends (it cannot with preloaded keys).
+fn verify(verifier: &Verifier, token: &str) -> bool {
+    verify_now(verifier, black_box(token)).expect("verify suspended")
+}
+
+fn rs256(c: &mut Criterion, s: &Setup) {
+    let f = &s.fixture;
+    let mut group = c.benchmark_group("rs256");
+    group.throughput(Throughput::Elements(1));
+    for (name, token) in [("access", &f.access), ("id", &f.id), ("m2m", &f.m2m)] {
+        let (input, signature) = split_token(token).unwrap();
+        group.bench_with_input(BenchmarkId::new("bare_aws_lc", name), &(), |b, ()| {
+            b.iter(|| {
+                s.bare
+                    .verify(black_box(input.as_bytes()), black_box(&signature))
+            });
+        });
+    }
+    let cases = [
+        ("full_uncached", "access", &s.access_uncached, &f.access),
+        ("full_uncached", "id", &s.id_uncached, &f.id),
+        ("full_uncached", "m2m", &s.access_uncached, &f.m2m),
+        ("cached_hit", "access", &s.access_cached, &f.access),
+        ("cached_hit", "id", &s.id_cached, &f.id),
+    ];
+    for (function, name, verifier, token) in cases {
+        group.bench_with_input(BenchmarkId::new(function, name), &(), |b, ()| {
+            b.iter(|| verify(verifier, token));
+        });
+    }
+    group.finish();
+}
+
+/// The work of one thread, given the thread's index.
+type Work<'a> = &'a (dyn Fn(usize) -> bool + Sync);
+
+/// `iters` rounds on each of `threads` threads at once; the wall time of the slowest.
+fn on_threads(threads: usize, iters: u64, work: Work<'_>) -> Duration {
+    std::thread::scope(|scope| {
+        let start = Instant::now();
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
+                scope.spawn(move || {
+                    for _ in 0..iters {
+                        black_box(work(thread));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        start.elapsed()
+    })
+}
+
+fn threads(c: &mut Criterion, s: &Setup) {
+    let f = &s.fixture;
+    let (input, signature) = split_token(&f.access).unwrap();
+    let bare = |_| {
+        s.bare
+            .verify(black_box(input.as_bytes()), black_box(&signature))
+    };
+    let uncached = |_| verify(&s.access_uncached, &f.access);
+    // Every thread hits the same cache entry (the worst case for shared counters)...
+    let cached = |_| verify(&s.access_cached, &f.access);
+    // ...or its own entry (a token per thread, as with different users).
+    let own = [&f.access, &s.access_second];
+    let cached_own = |thread: usize| verify(&s.access_cached, own[thread]);
+    let cases: [(&str, Work<'_>); 4] = [
+        ("bare_aws_lc", &bare),
+        ("full_uncached", &uncached),
+        ("cached_hit", &cached),
+        ("cached_hit_own_token", &cached_own),
+    ];
+    let mut group = c.benchmark_group("threads");
+    for (name, work) in cases {
+        for n in [1, 2] {
+            // One "iteration" is one verification on each thread: elements/s is the total.
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::new(name, format!("{n}t")), &n, |b, &n| {
+                b.iter_custom(|iters| on_threads(n, iters, work));
+            });
+        }
+    }
+    group.finish();
+}
+
+fn middleware(c: &mut Criterion, s: &Setup) {
+    let f = &s.fixture;
+    let plain = app(None, Served::default());
+    let layered_cached = app(Some(&s.access_cached), Served::default());
+    let layered_uncached = app(Some(&s.access_uncached), Served::default());
+    let bearer = format!("Bearer {}", f.access);
+    let request = || {
+        Request::get("/")
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // The handler, the layer and a cache hit never suspend: no runtime needed here either.
+    let call = |router: &axum::Router| {
+        let response = router
+            .clone()
+            .oneshot(request())
+            .now_or_never()
+            .expect("router suspended")
+            .unwrap();
+        response.status()
+    };
+    for router in [&plain, &layered_cached, &layered_uncached] {
+        assert_eq!(call(router), StatusCode::OK);
+    }
+    let unauthorized = layered_cached
+        .clone()
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    assert_eq!(unauthorized.status(), StatusCode::UNAUTHORIZED);
+
+    let mut group = c.benchmark_group("middleware");
+    group.throughput(Throughput::Elements(1));
+    for (name, router) in [
+        ("plain_router", &plain),
+        ("layer_cached_hit", &layered_cached),
+        ("layer_uncached", &layered_uncached),
+    ] {
+        group.bench_function(name, |b| b.iter(|| call(router)));
+    }
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let setup = Setup::new();
+    rs256(c, &setup);
+    threads(c, &setup);
+    middleware(c, &setup);
+}
+
+criterion_group! {
+    name = verify_benches;
+    // Short enough for a full run in a few minutes on 2 cores; CLI flags still override.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5));
+    targets = benches
+}
+criterion_main!(verify_benches);
