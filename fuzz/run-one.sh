@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Usage: fuzz/run-one.sh TARGET RUNS [extra libFuzzer flags...]
+# One target, single process, from the committed seeds; log to fuzz/logs/TARGET.log.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=$1 runs=$2; shift 2
+case $target in
+  jwks_keyset) seeds=seeds/jwks_parse ;; # the same documents
+  *) seeds=seeds/$target ;;
+esac
+dirs=("corpus/$target")
+[ -d "$seeds" ] && dirs+=("$seeds")
+mkdir -p "corpus/$target" logs
+start=$(date +%s)
+rc=0
+RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "${dirs[@]}" -- \
+  -runs="$runs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@" \
+  > "logs/$target.log" 2>&1 || rc=$?
+echo "wall_seconds=$(( $(date +%s) - start )) rc=$rc" >> "logs/$target.log"
