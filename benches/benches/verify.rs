@@ -7,6 +7,9 @@
 //! - `threads/*`: the same work on 1 and on 2 threads at once (`iter_custom` +
 //!   `std::thread::scope`); throughput is verifications per second over all threads. Cache hits
 //!   twice: both threads on one token (one shared entry), and each thread on its own token.
+//! - `floor/*`: what the non-RSA work of a verification can cost at least, for comparison
+//!   with the core's: base64url decoding of the three parts, the payload parsed into a
+//!   `serde_json::Map` (as the core does), and the payload parsed into a borrowed typed struct.
 //! - `middleware/*`: an axum `Router` with the adapter's layer (cache on, so hits; and cache
 //!   off) against the same router without the layer, driven in-process with `oneshot`.
 //!
@@ -19,15 +22,20 @@
 // Bench setup: a fixture that cannot be built is a broken bench, and panicking says so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::borrow::Cow;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_benches::{BareRs256, Fixture, Served, app, split_token, verify_now};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::FutureExt as _;
 use http::{Request, StatusCode, header};
+use serde::Deserialize;
 use tower::ServiceExt as _;
 
 /// The verified-token cache budget when it is on (the core's default).
@@ -138,6 +146,17 @@ fn on_threads(threads: usize, iters: u64, work: Work<'_>) -> Duration {
     })
 }
 
+/// A moka cache built the way the core builds its verified-token cache.
+fn moka_like_core() -> moka::sync::Cache<Arc<str>, Arc<usize>, foldhash::fast::RandomState> {
+    moka::sync::Cache::builder()
+        .max_capacity(CACHE_ON)
+        .weigher(|token: &Arc<str>, _: &Arc<usize>| {
+            u32::try_from(token.len() * 3).unwrap_or(u32::MAX)
+        })
+        .time_to_idle(Duration::from_secs(600))
+        .build_with_hasher(foldhash::fast::RandomState::default())
+}
+
 fn threads(c: &mut Criterion, s: &Setup) {
     let f = &s.fixture;
     let (input, signature) = split_token(&f.access).unwrap();
@@ -151,11 +170,19 @@ fn threads(c: &mut Criterion, s: &Setup) {
     // ...or its own entry (a token per thread, as with different users).
     let own = [&f.access, &s.access_second];
     let cached_own = |thread: usize| verify(&s.access_cached, own[thread]);
-    let cases: [(&str, Work<'_>); 4] = [
+    // moka alone, configured as the core's token cache (byte weigher, time to idle, foldhash),
+    // keyed by the token text: how much of the hit path's scaling is the cache's own.
+    let moka = moka_like_core();
+    for token in own {
+        moka.insert(Arc::from(token.as_str()), Arc::new(token.len()));
+    }
+    let moka_get = |thread: usize| moka.get(own[thread].as_str()).is_some();
+    let cases: [(&str, Work<'_>); 5] = [
         ("bare_aws_lc", &bare),
         ("full_uncached", &uncached),
         ("cached_hit", &cached),
         ("cached_hit_own_token", &cached_own),
+        ("moka_get_own_token", &moka_get),
     ];
     let mut group = c.benchmark_group("threads");
     for (name, work) in cases {
@@ -215,10 +242,80 @@ fn middleware(c: &mut Criterion, s: &Setup) {
     group.finish();
 }
 
+/// The access-token claims as a borrowed, typed struct: one pass, no map, strings borrowed from
+/// the decoded payload where they have no escapes. Duplicate known members are refused by the
+/// derive.
+#[derive(Deserialize)]
+#[allow(dead_code)] // Only parsed, never read: the bench measures the parse.
+struct BorrowedAccessClaims<'a> {
+    #[serde(borrow)]
+    sub: Cow<'a, str>,
+    #[serde(borrow)]
+    iss: Cow<'a, str>,
+    #[serde(borrow)]
+    client_id: Cow<'a, str>,
+    #[serde(borrow)]
+    token_use: Cow<'a, str>,
+    #[serde(borrow, default)]
+    scope: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "cognito:groups")]
+    groups: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    username: Option<Cow<'a, str>>,
+    exp: u64,
+    #[serde(default)]
+    iat: Option<u64>,
+    #[serde(default)]
+    auth_time: Option<u64>,
+    #[serde(borrow, default)]
+    jti: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    origin_jti: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    version: Option<u64>,
+}
+
+fn floor(c: &mut Criterion, s: &Setup) {
+    let token = s.fixture.access.as_str();
+    let parts: Vec<&str> = token.split('.').collect();
+    let payload = URL_SAFE_NO_PAD.decode(parts[1]).unwrap();
+    assert!(serde_json::from_slice::<BorrowedAccessClaims<'_>>(&payload).is_ok());
+    let mut group = c.benchmark_group("floor");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("base64_decode_3_parts", |b| {
+        b.iter(|| {
+            for part in &parts {
+                black_box(URL_SAFE_NO_PAD.decode(black_box(part)).unwrap());
+            }
+        });
+    });
+    group.bench_function("json_payload_to_map", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(black_box(
+                    &payload,
+                ))
+                .unwrap(),
+            )
+        });
+    });
+    group.bench_function("json_payload_to_borrowed_struct", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::from_slice::<BorrowedAccessClaims<'_>>(black_box(&payload)).unwrap(),
+            )
+        });
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let setup = Setup::new();
     rs256(c, &setup);
     threads(c, &setup);
+    floor(c, &setup);
     middleware(c, &setup);
 }
 

@@ -119,6 +119,36 @@ const ROWS: &[Row] = &[
         target: "≥ 1.9×",
     },
     Row {
+        id: "threads/moka_get_own_token/1t",
+        what: "moka `get` alone (configured as the core's cache), 1 thread",
+        reference: None,
+        target: "reference",
+    },
+    Row {
+        id: "threads/moka_get_own_token/2t",
+        what: "moka `get` alone, 2 threads (total), each on its own token",
+        reference: Some("threads/moka_get_own_token/1t"),
+        target: "(information)",
+    },
+    Row {
+        id: "floor/base64_decode_3_parts",
+        what: "floor: base64url-decode the 3 parts of the access token",
+        reference: None,
+        target: "(information)",
+    },
+    Row {
+        id: "floor/json_payload_to_map",
+        what: "floor: payload JSON to `serde_json::Map` (the core's representation)",
+        reference: None,
+        target: "(information)",
+    },
+    Row {
+        id: "floor/json_payload_to_borrowed_struct",
+        what: "floor: payload JSON to a borrowed typed struct",
+        reference: None,
+        target: "(information)",
+    },
+    Row {
         id: "middleware/plain_router",
         what: "axum Router, no layer (oneshot, in-process)",
         reference: None,
