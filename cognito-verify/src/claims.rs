@@ -1,6 +1,6 @@
 //! Typed Cognito claims, and [`Verified`]: what a successful verification returns.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::ActualUse;
 use crate::rules::{groups, scope};
+use crate::token::Object;
 
 /// The claims of a Cognito access token.
 ///
@@ -65,25 +66,30 @@ pub struct AccessClaims {
     pub extra: Map<String, Value>,
 }
 
-/// The claims [`AccessClaims`] has fields for; the rest go to `extra`.
-const ACCESS_FIELDS: &[&str] = &[
-    "sub",
-    "iss",
-    "client_id",
-    "token_use",
-    "scope",
-    "cognito:groups",
-    "username",
-    "exp",
-    "iat",
-    "auth_time",
-    "jti",
-    "origin_jti",
-    "event_id",
-    "version",
-];
-
 impl AccessClaims {
+    /// Builds the typed claims by moving the values out of the parsed payload; every member
+    /// without a field goes to `extra`.
+    pub(crate) fn from_object(object: Object) -> Result<Self, Error> {
+        let mut f = Fields::new(object, "a Cognito access token");
+        Ok(AccessClaims {
+            sub: f.string("sub")?,
+            iss: f.string("iss")?,
+            client_id: f.string("client_id")?,
+            token_use: f.string("token_use")?,
+            scope: f.opt_string("scope")?,
+            groups: f.strings("cognito:groups")?,
+            username: f.opt_string("username")?,
+            exp: f.number("exp")?,
+            iat: f.opt_number("iat")?,
+            auth_time: f.opt_number("auth_time")?,
+            jti: f.opt_string("jti")?,
+            origin_jti: f.opt_string("origin_jti")?,
+            event_id: f.opt_string("event_id")?,
+            version: f.opt_number("version")?,
+            extra: f.rest(),
+        })
+    }
+
     /// The scopes, split on spaces.
     pub fn scopes(&self) -> impl Iterator<Item = &str> + Clone {
         scope::split(self.scope.as_deref().unwrap_or(""))
@@ -166,42 +172,120 @@ pub struct IdClaims {
     pub extra: Map<String, Value>,
 }
 
-/// The claims [`IdClaims`] has fields for; the rest go to `extra`.
-const ID_FIELDS: &[&str] = &[
-    "sub",
-    "iss",
-    "aud",
-    "token_use",
-    "cognito:username",
-    "cognito:groups",
-    "email",
-    "email_verified",
-    "phone_number",
-    "phone_number_verified",
-    "exp",
-    "iat",
-    "auth_time",
-    "jti",
-    "origin_jti",
-    "event_id",
-    "nonce",
-];
-
-/// The claims without a typed field. Filled by hand rather than with `#[serde(flatten)]`, which
-/// would buffer every claim a second time on each verification.
-fn extra(raw: &Map<String, Value>, typed: &[&str]) -> Map<String, Value> {
-    raw.iter()
-        .filter(|(name, _)| !typed.contains(&name.as_str()))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect()
-}
-
 impl IdClaims {
+    /// Builds the typed claims by moving the values out of the parsed payload; every member
+    /// without a field goes to `extra`.
+    pub(crate) fn from_object(object: Object) -> Result<Self, Error> {
+        let mut f = Fields::new(object, "a Cognito id token");
+        Ok(IdClaims {
+            sub: f.string("sub")?,
+            iss: f.string("iss")?,
+            aud: f.string("aud")?,
+            token_use: f.string("token_use")?,
+            username: f.opt_string("cognito:username")?,
+            groups: f.strings("cognito:groups")?,
+            email: f.opt_string("email")?,
+            email_verified: f.opt_flag("email_verified")?,
+            phone_number: f.opt_string("phone_number")?,
+            phone_number_verified: f.opt_flag("phone_number_verified")?,
+            exp: f.number("exp")?,
+            iat: f.opt_number("iat")?,
+            auth_time: f.opt_number("auth_time")?,
+            jti: f.opt_string("jti")?,
+            origin_jti: f.opt_string("origin_jti")?,
+            event_id: f.opt_string("event_id")?,
+            nonce: f.opt_string("nonce")?,
+            extra: f.rest(),
+        })
+    }
+
     /// A custom attribute by name, without the `custom:` prefix.
     ///
     /// Cognito sends custom attributes as strings, whatever their declared type.
     pub fn custom(&self, name: &str) -> Option<&Value> {
         self.extra.get(&format!("custom:{name}"))
+    }
+}
+
+/// Moves typed values out of a parsed payload; any value of the wrong type is a
+/// [`Error::ClaimsShape`] naming `target`. `null` counts as absent for optional claims, as serde
+/// treats it for `Option` fields.
+struct Fields {
+    object: Object,
+    target: &'static str,
+}
+
+impl Fields {
+    fn new(object: Object, target: &'static str) -> Self {
+        Fields { object, target }
+    }
+
+    fn shape(&self) -> Error {
+        Error::ClaimsShape {
+            target: self.target,
+        }
+    }
+
+    fn opt<T>(
+        &mut self,
+        name: &str,
+        read: impl FnOnce(Value) -> Option<T>,
+    ) -> Result<Option<T>, Error> {
+        match self.object.take(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => read(value).map(Some).ok_or_else(|| self.shape()),
+        }
+    }
+
+    fn opt_string(&mut self, name: &str) -> Result<Option<String>, Error> {
+        self.opt(name, |v| match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    fn string(&mut self, name: &str) -> Result<String, Error> {
+        self.opt_string(name)?.ok_or_else(|| self.shape())
+    }
+
+    fn opt_number(&mut self, name: &str) -> Result<Option<u64>, Error> {
+        self.opt(name, |v| v.as_u64())
+    }
+
+    fn number(&mut self, name: &str) -> Result<u64, Error> {
+        self.opt_number(name)?.ok_or_else(|| self.shape())
+    }
+
+    /// A boolean, or the strings `"true"`/`"false"` (as emulators send).
+    fn opt_flag(&mut self, name: &str) -> Result<Option<bool>, Error> {
+        self.opt(name, |v| match v {
+            Value::Bool(b) => Some(b),
+            Value::String(s) if s == "true" => Some(true),
+            Value::String(s) if s == "false" => Some(false),
+            _ => None,
+        })
+    }
+
+    /// An array of strings; absent is empty.
+    fn strings(&mut self, name: &str) -> Result<Vec<String>, Error> {
+        let Some(value) = self.object.take(name) else {
+            return Ok(Vec::new());
+        };
+        let Value::Array(items) = value else {
+            return Err(self.shape());
+        };
+        items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                _ => Err(self.shape()),
+            })
+            .collect()
+    }
+
+    /// Every member not taken.
+    fn rest(self) -> Map<String, Value> {
+        self.object.into_map()
     }
 }
 
@@ -245,39 +329,32 @@ pub struct Verified {
 #[derive(Debug)]
 struct VerifiedInner {
     claims: CognitoClaims,
-    raw: Map<String, Value>,
+    /// The claims' JSON text, already checked (strict JSON, every built-in rule).
+    payload: Box<[u8]>,
+    /// `payload` as a map, made on first use.
+    raw: OnceLock<Map<String, Value>>,
     pool: usize,
     user_pool_id: Arc<str>,
 }
 
 impl Verified {
+    /// The typed claims from the parsed payload; `payload` is its JSON text.
     pub(crate) fn new(
-        raw: Map<String, Value>,
+        claims: Object,
+        payload: Vec<u8>,
         token_use: ActualUse,
         pool: usize,
         user_pool_id: Arc<str>,
     ) -> Result<Self, Error> {
         let claims = match token_use {
-            ActualUse::Access => {
-                let mut claims =
-                    AccessClaims::deserialize(&raw).map_err(|_| Error::ClaimsShape {
-                        target: "a Cognito access token",
-                    })?;
-                claims.extra = extra(&raw, ACCESS_FIELDS);
-                CognitoClaims::Access(claims)
-            }
-            ActualUse::Id => {
-                let mut claims = IdClaims::deserialize(&raw).map_err(|_| Error::ClaimsShape {
-                    target: "a Cognito id token",
-                })?;
-                claims.extra = extra(&raw, ID_FIELDS);
-                CognitoClaims::Id(claims)
-            }
+            ActualUse::Access => CognitoClaims::Access(AccessClaims::from_object(claims)?),
+            ActualUse::Id => CognitoClaims::Id(IdClaims::from_object(claims)?),
         };
         Ok(Verified {
             inner: Arc::new(VerifiedInner {
                 claims,
-                raw,
+                payload: payload.into_boxed_slice(),
+                raw: OnceLock::new(),
                 pool,
                 user_pool_id,
             }),
@@ -327,9 +404,11 @@ impl Verified {
             .ok_or(Error::InvalidTokenUse { expected: "\"id\"" })
     }
 
-    /// Every claim, exactly as signed.
+    /// Every claim, exactly as signed (parsed on first use).
     pub fn raw_claims(&self) -> &Map<String, Value> {
-        &self.inner.raw
+        self.inner
+            .raw
+            .get_or_init(|| serde_json::from_slice(&self.inner.payload).unwrap_or_default())
     }
 
     /// The claims deserialized into your own type.
@@ -346,7 +425,7 @@ impl Verified {
     /// # Ok(()) }
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        T::deserialize(&self.inner.raw).map_err(|_| Error::ClaimsShape {
+        serde_json::from_slice(&self.inner.payload).map_err(|_| Error::ClaimsShape {
             target: "the requested claims type",
         })
     }
@@ -407,54 +486,70 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// Every typed field is listed (and nothing else), so `extra` holds exactly the rest.
+    fn object(v: Value) -> Object {
+        crate::token::test_object(&v)
+    }
+
+    /// Every typed field is taken from the payload, so `extra` holds exactly the rest.
     #[test]
-    fn field_lists_match_the_structs() {
-        let access: AccessClaims = serde_json::from_value(json!({
+    fn typed_fields_leave_nothing_but_extras() {
+        let access = AccessClaims::from_object(object(json!({
             "sub": "s", "iss": "i", "client_id": "c", "token_use": "access", "scope": "a",
             "cognito:groups": ["g"], "username": "u", "exp": 1, "iat": 1, "auth_time": 1,
-            "jti": "j", "origin_jti": "o", "event_id": "e", "version": 2
-        }))
+            "jti": "j", "origin_jti": "o", "event_id": "e", "version": 2, "x": 1
+        })))
         .unwrap();
-        let keys: Vec<String> = serde_json::to_value(&access)
-            .unwrap()
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        let mut expected: Vec<&str> = ACCESS_FIELDS.to_vec();
-        expected.sort_unstable();
-        assert_eq!(keys, expected);
-
-        let id: IdClaims = serde_json::from_value(json!({
+        assert_eq!(access.extra.keys().collect::<Vec<_>>(), ["x"]);
+        let id = IdClaims::from_object(object(json!({
             "sub": "s", "iss": "i", "aud": "c", "token_use": "id", "cognito:username": "u",
             "cognito:groups": ["g"], "email": "e", "email_verified": true, "phone_number": "p",
             "phone_number_verified": "false", "exp": 1, "iat": 1, "auth_time": 1, "jti": "j",
-            "origin_jti": "o", "event_id": "e", "nonce": "n"
-        }))
+            "origin_jti": "o", "event_id": "e", "nonce": "n", "custom:x": "1"
+        })))
         .unwrap();
-        let keys: Vec<String> = serde_json::to_value(&id)
-            .unwrap()
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        let mut expected: Vec<&str> = ID_FIELDS.to_vec();
-        expected.sort_unstable();
-        assert_eq!(keys, expected);
+        assert_eq!(id.extra.keys().collect::<Vec<_>>(), ["custom:x"]);
+        assert_eq!(id.phone_number_verified, Some(false));
+    }
+
+    #[test]
+    fn wrong_types_are_a_shape_error() {
+        let base =
+            json!({"sub": "s", "iss": "i", "client_id": "c", "token_use": "access", "exp": 1});
+        for (name, value) in [
+            ("sub", json!(1)),
+            ("username", json!(["u"])),
+            ("version", json!(-2)),
+            ("cognito:groups", json!([1])),
+            ("cognito:groups", json!(null)),
+            ("exp", json!(null)),
+        ] {
+            let mut v = base.clone();
+            v[name] = value;
+            assert_eq!(
+                AccessClaims::from_object(object(v))
+                    .map(drop)
+                    .map_err(|e| e.kind()),
+                Err("invalid_claims"),
+                "{name}"
+            );
+        }
+        let mut v = base.clone();
+        v["username"] = Value::Null;
+        assert_eq!(
+            AccessClaims::from_object(object(v)).map(|c| c.username),
+            Ok(None)
+        );
     }
 
     #[test]
     fn extra_holds_the_untyped_claims_and_serializes_flat() {
-        let Value::Object(raw) = json!({
+        let raw = json!({
             "sub": "s", "iss": "i", "aud": "c", "token_use": "id", "exp": 1,
             "custom:tenant": "acme", "name": "N"
-        }) else {
-            unreachable!()
-        };
-        let v = Verified::new(raw, ActualUse::Id, 0, "p".into()).unwrap();
+        });
+        let payload = raw.to_string().into_bytes();
+        let v = Verified::new(object(raw), payload, ActualUse::Id, 0, "p".into()).unwrap();
+        assert_eq!(v.raw_claims().len(), 7);
         let id = v.id().unwrap();
         assert_eq!(id.custom("tenant"), Some(&json!("acme")));
         assert_eq!(id.extra.len(), 2);

@@ -142,7 +142,12 @@ pub enum KeyFetchError {
     BackingOff {
         /// Why the last attempt failed.
         last: Box<KeyFetchError>,
+        /// How long until the next attempt.
+        retry_in: Duration,
     },
+    /// The key set has no usable key (it is treated as a failed fetch, so the keys held are
+    /// kept).
+    NoUsableKeys,
     /// The task running the fetch ended abnormally.
     TaskFailed,
 }
@@ -169,7 +174,8 @@ impl fmt::Display for KeyFetchError {
                 "the OpenID discovery document is unusable (issuer mismatch or bad jwks_uri)",
             ),
             KeyFetchError::Request => f.write_str("the JWKS request could not be made"),
-            KeyFetchError::BackingOff { last } => {
+            KeyFetchError::NoUsableKeys => f.write_str("the JWKS has no usable key"),
+            KeyFetchError::BackingOff { last, .. } => {
                 write!(
                     f,
                     "waiting before fetching the JWKS again (last attempt: {last})"
@@ -360,6 +366,9 @@ impl Error {
         match self {
             Error::KeysUnavailable(KeyFetchError::RateLimited { retry_after }) => {
                 Some(*retry_after)
+            }
+            Error::KeysUnavailable(KeyFetchError::BackingOff { retry_in, .. }) => {
+                Some((*retry_in).max(Duration::from_secs(1)))
             }
             Error::KeysUnavailable(_) => Some(Duration::from_secs(1)),
             _ => None,

@@ -150,7 +150,7 @@ impl Verifier {
         )?;
         let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
-        let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature.as_slice());
+        let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature());
 
         match pool
             .keys
@@ -171,14 +171,19 @@ impl Verifier {
             &inner.policy,
             unix_seconds(started),
         )?;
+        let token::ParsedToken {
+            claims, payload, ..
+        } = parsed;
         let verified = Verified::new(
-            parsed.claims,
+            claims,
+            payload,
             checked.token_use,
             pool.pool,
             pool.user_pool_id.clone(),
         )?;
+        rules::check_requirements(&verified, &inner.policy)?;
         if let Some(cache) = &inner.token_cache {
-            // The claims live twice (raw and typed), each about the size of the token text.
+            // The typed claims and the payload text are each about the size of the token.
             let entry = Entry::new(
                 verified.clone(),
                 issuer_index,

@@ -572,10 +572,8 @@ async fn a_six_hour_outage_is_ridden_out_with_the_defaults_then_fails_closed_the
     for t in [&token, &long_lived] {
         let r = v.verify(t).await;
         assert_eq!(
-            fetch_error(&r),
-            Some(&KeyFetchError::BackingOff {
-                last: Box::new(KeyFetchError::Connect)
-            }),
+            fetch_error(&r).and_then(backoff_last),
+            Some(&KeyFetchError::Connect),
             "past the staleness limit: keys unavailable, not a verdict on the token"
         );
         assert_eq!(r.unwrap_err().status_code(), 503);
@@ -700,10 +698,8 @@ async fn outage_at_the_boundary(sickness: Sickness, expected: KeyFetchError) {
     let token = fresh(&mut s);
     let r = v.verify(&token).await;
     assert_eq!(
-        fetch_error(&r),
-        Some(&KeyFetchError::BackingOff {
-            last: Box::new(expected.clone())
-        }),
+        fetch_error(&r).and_then(backoff_last),
+        Some(&expected),
         "{sickness:?}"
     );
 
@@ -748,10 +744,8 @@ async fn a_stalled_endpoint_is_cut_off_at_the_timeout_and_never_holds_up_held_ke
     assert_eq!(s.server.fetch_count(), 1);
     let r = v.verify(&tokens[0]).await;
     assert_eq!(
-        fetch_error(&r),
-        Some(&KeyFetchError::BackingOff {
-            last: Box::new(KeyFetchError::Timeout)
-        })
+        fetch_error(&r).and_then(backoff_last),
+        Some(&KeyFetchError::Timeout)
     );
 
     // Warm, refresh due: the refresh stalls in the background (here with a long timeout, so it
@@ -914,10 +908,11 @@ async fn a_slow_endpoint_just_under_the_timeout_still_serves_keys() {
     assert_eq!(results.1.1, "ok", "{:?}", results.1);
     assert_eq!(results.2.1, "keys_unavailable", "{:?}", results.2);
     assert_eq!(
-        results.2.2,
-        Some(Error::KeysUnavailable(KeyFetchError::BackingOff {
-            last: Box::new(KeyFetchError::Timeout)
-        }))
+        results.2.2.as_ref().and_then(|e| match e {
+            Error::KeysUnavailable(k) => backoff_last(k),
+            _ => None,
+        }),
+        Some(&KeyFetchError::Timeout)
     );
 }
 
@@ -1304,7 +1299,7 @@ async fn rotation_new_key_within_the_cooldown_and_removed_key_after_the_next_ref
 /// replaces the held keys today, so a misbehaving endpoint turns into 401s for every token
 /// (no back-off, no staleness window). Recommended: count it as a failed fetch.
 #[tokio::test]
-#[ignore = "recommended core change: a key set with no usable key should be a failed fetch"]
+
 async fn an_answer_with_no_usable_key_does_not_replace_the_held_keys() {
     probe::install();
     let mut s = Setup::new().await;
@@ -1321,7 +1316,7 @@ async fn an_answer_with_no_usable_key_does_not_replace_the_held_keys() {
 /// During a back-off caused by `429 Retry-After: 120`, `Error::retry_after()` says 1 s today,
 /// though no fetch will happen for 120 s. Recommended: the time left before the next attempt.
 #[tokio::test]
-#[ignore = "recommended core change: retry_after() during a back-off should be the time left"]
+
 async fn retry_after_during_a_back_off_is_the_time_left() {
     let s = Setup::new().await;
     s.server.set_fault(Fault::RetryAfter(429, 120));
@@ -1332,4 +1327,12 @@ async fn retry_after_during_a_back_off_is_the_time_left() {
     s.clock.advance(20 * SEC);
     let during = v.verify(&token).await.unwrap_err();
     assert_eq!(during.retry_after(), Some(Duration::from_secs(100)));
+}
+
+/// Why the last fetch failed, for a "backing off" answer.
+fn backoff_last(e: &KeyFetchError) -> Option<&KeyFetchError> {
+    match e {
+        KeyFetchError::BackingOff { last, .. } => Some(last),
+        _ => None,
+    }
 }

@@ -442,7 +442,7 @@ async fn hostile_tokens_are_refused_with_their_kind() {
                 &header(&kid, "RS256"),
                 with("scope", json!(["openid"])).as_bytes(),
             ),
-            "invalid_claims",
+            "invalid_claim",
         ),
         (
             "sub a number",

@@ -81,7 +81,7 @@ async fn nbf_and_iat_of_wrong_types_or_out_of_range_are_refused() {
 /// token that is otherwise entirely valid". Both refuse (fail closed); the answer is the wrong
 /// class. Fails until the core judges the shape before scopes and groups.
 #[tokio::test]
-#[ignore = "core fix pending: judge the claims' shape before scopes and groups (issue 6 report)"]
+
 async fn mis_shaped_claims_are_invalid_claims_even_when_scopes_or_groups_are_required() {
     use cognito_verify::Requirement;
 

@@ -4,7 +4,8 @@
 //! ones down with it: an unknown `kty`, a `use` other than `sig`, `key_ops` without `verify`, an
 //! `alg` that is not an RSA signature algorithm, a missing `kid`, `n`/`e` that are not strict
 //! base64url, a modulus under 2048 or over 8192 bits. Two keys under one `kid` make that kid
-//! ambiguous and neither is used.
+//! ambiguous and neither is used. A document with no usable key at all is a failed fetch (the
+//! keys already held stay in use).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -64,7 +65,9 @@ impl Key {
 /// The usable keys of one JWKS document, by `kid`.
 #[derive(Debug)]
 pub(crate) struct KeySet {
-    keys: HashMap<String, Key>,
+    /// By `kid`; a short list (at most [`MAX_KEYS_PER_SET`], usually 2) is searched faster than
+    /// a hash map is hashed.
+    keys: Vec<(String, Key)>,
     /// When the document was fetched (by the verifier's clock).
     pub(crate) fetched_at: SystemTime,
     /// Which fetch of its source produced it (0 for a preloaded set).
@@ -107,8 +110,12 @@ impl KeySet {
                 ambiguous.insert(kid);
             }
         }
+        if keys.is_empty() {
+            // Replacing good keys with none would refuse every token; keep what is held instead.
+            return Err(KeyFetchError::NoUsableKeys);
+        }
         Ok(KeySet {
-            keys,
+            keys: keys.into_iter().collect(),
             fetched_at,
             generation: 0,
         })
@@ -116,7 +123,7 @@ impl KeySet {
 
     /// The key with this `kid`.
     pub(crate) fn get(&self, kid: &str) -> Option<&Key> {
-        self.keys.get(kid)
+        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
     }
 
     /// How many usable keys the set has.
@@ -126,7 +133,7 @@ impl KeySet {
 
     /// The kids of the usable keys.
     pub(crate) fn kids(&self) -> impl Iterator<Item = &str> {
-        self.keys.keys().map(String::as_str)
+        self.keys.iter().map(|(kid, _)| kid.as_str())
     }
 }
 

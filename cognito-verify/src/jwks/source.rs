@@ -239,6 +239,7 @@ impl KeySource {
             Some(not_before) if now < not_before => {
                 Err(Error::KeysUnavailable(KeyFetchError::BackingOff {
                     last: Box::new(slow.last_error.clone().unwrap_or(KeyFetchError::Request)),
+                    retry_in: elapsed(now, not_before),
                 }))
             }
             _ => Ok(()),

@@ -4,7 +4,7 @@
 //! (a string). Checking `aud` on an access token — what a generic JWT audience check does —
 //! would let every access token through, so each kind is checked on its own claim.
 
-use serde_json::{Map, Value};
+use crate::token::Object;
 
 use super::required_str;
 use super::token_use::ActualUse;
@@ -20,7 +20,7 @@ pub(crate) enum ClientPolicy {
 }
 
 pub(crate) fn check(
-    claims: &Map<String, Value>,
+    claims: &Object,
     token_use: ActualUse,
     policy: &ClientPolicy,
 ) -> Result<(), Error> {
@@ -40,13 +40,10 @@ pub(crate) fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    fn claims(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
+    fn claims(v: Value) -> Object {
+        crate::token::test_object(&v)
     }
 
     #[test]

@@ -3,13 +3,13 @@
 //! The comparison is exact (no trailing-slash or case folding). An `iss` that names no configured
 //! pool is a token error, and causes no key fetch.
 
-use serde_json::{Map, Value};
+use crate::token::Object;
 
 use super::required_str;
 use crate::error::Error;
 
 /// The index in `issuers` of the pool that issued the token.
-pub(crate) fn select<'a, I>(claims: &Map<String, Value>, issuers: I) -> Result<usize, Error>
+pub(crate) fn select<'a, I>(claims: &Object, issuers: I) -> Result<usize, Error>
 where
     I: IntoIterator<Item = &'a str>,
 {
@@ -23,7 +23,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn exact_match_only() {
@@ -32,9 +32,7 @@ mod tests {
             "https://x/eu-west-1_B",
         ];
         let run = |v: Value| {
-            let Value::Object(m) = v else {
-                return Err("not an object");
-            };
+            let m = crate::token::test_object(&v);
             select(&m, pools).map_err(|e| e.kind())
         };
         assert_eq!(run(json!({"iss": "https://x/eu-west-1_B"})), Ok(1));

@@ -10,9 +10,11 @@ pub(crate) mod scope;
 pub(crate) mod time;
 pub(crate) mod token_use;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::claims::Verified;
 use crate::error::Error;
+use crate::token::Object;
 use client::ClientPolicy;
 use requirement::Requirement;
 use token_use::{ActualUse, TokenUse};
@@ -33,12 +35,10 @@ pub(crate) struct Checked {
     pub(crate) exp: u64,
 }
 
-/// Runs every built-in claim rule, in order: token use, app client, time, scopes, groups.
-///
-/// Scope and group failures come last so that a 403 is only ever answered for a token that is
-/// otherwise entirely valid.
+/// Runs the claim rules that judge the token itself, in order: token use, app client, time, and
+/// the types of `scope` and `cognito:groups`.
 pub(crate) fn check_claims(
-    claims: &Map<String, Value>,
+    claims: &Object,
     clients: &ClientPolicy,
     policy: &Policy,
     now: u64,
@@ -46,18 +46,26 @@ pub(crate) fn check_claims(
     let token_use = token_use::check(claims, policy.token_use)?;
     client::check(claims, token_use, clients)?;
     let exp = time::check(claims, now, policy.leeway_secs)?;
+    scope::check_type(claims)?;
+    groups::check_type(claims)?;
+    Ok(Checked { token_use, exp })
+}
+
+/// The configured scope and group requirements, applied last (to the typed claims) so that a
+/// 403 is only ever answered for a token that is otherwise entirely valid.
+pub(crate) fn check_requirements(verified: &Verified, policy: &Policy) -> Result<(), Error> {
     if let Some(required) = &policy.scopes {
-        scope::check(claims, required)?;
+        verified.require_scopes(required)?;
     }
     if let Some(required) = &policy.groups {
-        groups::check(claims, required)?;
+        verified.require_groups(required)?;
     }
-    Ok(Checked { token_use, exp })
+    Ok(())
 }
 
 /// Reads an optional string claim: absent is `None`, any other JSON type is an error.
 pub(crate) fn optional_str<'a>(
-    claims: &'a Map<String, Value>,
+    claims: &'a Object,
     claim: &'static str,
 ) -> Result<Option<&'a str>, Error> {
     match claims.get(claim) {
@@ -71,9 +79,6 @@ pub(crate) fn optional_str<'a>(
 }
 
 /// Reads a required string claim.
-pub(crate) fn required_str<'a>(
-    claims: &'a Map<String, Value>,
-    claim: &'static str,
-) -> Result<&'a str, Error> {
+pub(crate) fn required_str<'a>(claims: &'a Object, claim: &'static str) -> Result<&'a str, Error> {
     optional_str(claims, claim)?.ok_or(Error::MissingClaim { claim })
 }

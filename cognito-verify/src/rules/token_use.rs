@@ -1,6 +1,6 @@
 //! Rule: `token_use` is present and is the configured use.
 
-use serde_json::{Map, Value};
+use crate::token::Object;
 
 use super::required_str;
 use crate::error::Error;
@@ -35,7 +35,7 @@ pub enum ActualUse {
     Id,
 }
 
-pub(crate) fn check(claims: &Map<String, Value>, allowed: TokenUse) -> Result<ActualUse, Error> {
+pub(crate) fn check(claims: &Object, allowed: TokenUse) -> Result<ActualUse, Error> {
     let actual = match required_str(claims, "token_use")? {
         "access" => Some(ActualUse::Access),
         "id" => Some(ActualUse::Id),
@@ -54,12 +54,10 @@ pub(crate) fn check(claims: &Map<String, Value>, allowed: TokenUse) -> Result<Ac
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    fn with(v: Value) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("token_use".into(), v);
-        m
+    fn with(v: Value) -> Object {
+        crate::token::test_object(&serde_json::json!({ "token_use": v }))
     }
 
     #[test]
@@ -102,7 +100,7 @@ mod tests {
             Err("invalid_claim")
         );
         assert_eq!(
-            check(&Map::new(), TokenUse::Either).map_err(|e| e.kind()),
+            check(&crate::token::test_object(&json!({})), TokenUse::Either).map_err(|e| e.kind()),
             Err("missing_claim")
         );
     }

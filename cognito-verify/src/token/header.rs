@@ -4,11 +4,16 @@
 //! URI, never from a location the token names. `typ` is ignored (Cognito omits it, emulators
 //! send `"JWT"`).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::json::Object;
 
 use crate::defaults::MAX_KID_BYTES;
 use crate::error::Error;
 use crate::rules::algorithm::Algorithm;
+
+/// The header members given slots when the header is parsed.
+pub(crate) const NAMES: &[&str] = &["alg", "kid", "crit"];
 
 /// The parts of a JOSE header the verifier acts on.
 #[derive(Debug)]
@@ -19,16 +24,16 @@ pub(crate) struct Header {
 
 impl Header {
     /// Reads the header object: `alg` first (an allowed algorithm), then `kid`, then `crit`.
-    pub(crate) fn from_object(mut header: Map<String, Value>) -> Result<Self, Error> {
+    pub(crate) fn from_object(mut header: Object) -> Result<Self, Error> {
         let alg = match header.get("alg") {
             Some(Value::String(alg)) => Algorithm::from_header(alg)?,
             _ => return Err(Error::UnsupportedAlgorithm),
         };
-        let kid = match header.remove("kid") {
+        let kid = match header.take("kid") {
             Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => kid,
             _ => return Err(Error::MissingKid),
         };
-        if header.contains_key("crit") {
+        if header.get("crit").is_some() {
             return Err(Error::UnsupportedCriticalHeader);
         }
         Ok(Header { alg, kid })

@@ -7,4 +7,18 @@ mod compact;
 mod header;
 mod json;
 
-pub(crate) use compact::parse;
+#[cfg(test)]
+use compact::CLAIM_NAMES;
+pub(crate) use compact::{ParsedToken, parse};
+pub(crate) use json::Object;
+
+/// Test helper: a JSON value parsed as a payload.
+#[cfg(test)]
+pub(crate) fn test_object(v: &serde_json::Value) -> Object {
+    json::parse_object(
+        v.to_string().as_bytes(),
+        crate::error::TokenPart::Payload,
+        CLAIM_NAMES,
+    )
+    .expect("test JSON is an object")
+}
