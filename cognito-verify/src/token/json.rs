@@ -47,13 +47,17 @@ impl Object {
     }
 
     /// Every member left, as a map.
-    pub(crate) fn into_map(self) -> Map<String, Value> {
-        let known = self
-            .names
-            .iter()
-            .zip(self.known)
-            .filter_map(|(name, value)| Some(((*name).to_owned(), value?)));
-        known.chain(self.unknown).collect()
+    pub(crate) fn into_map(mut self) -> Map<String, Value> {
+        let mut map = Map::new();
+        for (name, slot) in self.names.iter().zip(self.known.iter_mut()) {
+            if let Some(value) = slot.take() {
+                map.insert((*name).to_owned(), value);
+            }
+        }
+        for (name, value) in self.unknown {
+            map.insert(name, value);
+        }
+        map
     }
 }
 
