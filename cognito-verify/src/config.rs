@@ -168,7 +168,9 @@ impl VerifierBuilder {
                 return Err(ConfigError::EmptyRequirement);
             }
         }
-        let fetcher = Fetcher::new(self.fetch)?;
+        // One HTTP client (connection pool) for every pool that fetches; none when all keys are
+        // preloaded.
+        let mut fetcher: Option<Fetcher> = None;
         let mut seen = HashSet::new();
         let mut issuers = Vec::new();
         for (pool_index, pool) in self.pools.iter().enumerate() {
@@ -192,7 +194,10 @@ impl VerifierBuilder {
                     }
                     None => KeySource::remote(
                         issuer.keys.clone(),
-                        fetcher.clone(),
+                        match &fetcher {
+                            Some(fetcher) => fetcher.clone(),
+                            None => fetcher.insert(Fetcher::new(self.fetch)?).clone(),
+                        },
                         self.clock.clone(),
                         self.cache,
                     ),
