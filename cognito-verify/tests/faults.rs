@@ -1292,14 +1292,13 @@ async fn rotation_new_key_within_the_cooldown_and_removed_key_after_the_next_ref
 }
 
 // ---------------------------------------------------------------------------------------------
-// Recommended core changes (ignored: they fail today; see the report on issue 6)
+// Findings of this suite, fixed in the core (49cc7b2) and kept as regression tests
 // ---------------------------------------------------------------------------------------------
 
 /// A 200 answer whose key set has no usable key (`{"keys":[]}`, or only keys the verifier skips)
-/// replaces the held keys today, so a misbehaving endpoint turns into 401s for every token
-/// (no back-off, no staleness window). Recommended: count it as a failed fetch.
+/// is a failed fetch: the held keys keep serving. (It used to replace them, turning a misbehaving
+/// endpoint into 401s for every token, with no back-off and no staleness window.)
 #[tokio::test]
-
 async fn an_answer_with_no_usable_key_does_not_replace_the_held_keys() {
     probe::install();
     let mut s = Setup::new().await;
@@ -1313,10 +1312,9 @@ async fn an_answer_with_no_usable_key_does_not_replace_the_held_keys() {
     assert_eq!(kind(&v.verify(&fresh(&mut s)).await), "ok");
 }
 
-/// During a back-off caused by `429 Retry-After: 120`, `Error::retry_after()` says 1 s today,
-/// though no fetch will happen for 120 s. Recommended: the time left before the next attempt.
+/// During a back-off caused by `429 Retry-After: 120`, `Error::retry_after()` is the time left
+/// before the next attempt. (It used to say 1 s, though no fetch would happen for 120 s.)
 #[tokio::test]
-
 async fn retry_after_during_a_back_off_is_the_time_left() {
     let s = Setup::new().await;
     s.server.set_fault(Fault::RetryAfter(429, 120));

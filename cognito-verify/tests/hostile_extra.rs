@@ -73,15 +73,12 @@ async fn nbf_and_iat_of_wrong_types_or_out_of_range_are_refused() {
     );
 }
 
-/// Found by fuzzing (`fuzz/`, target `verify_structured`): a correctly signed access token whose
-/// claims are mis-shaped (here `auth_time` is `0.0`, a float; or `username` a number) is refused
-/// `invalid_claims` (401) by a verifier without requirements, but `insufficient_group` /
-/// `insufficient_scope` (403) by one with them: the claims' shape is judged after the scope and
-/// group rules, although `rules::check_claims` documents that "a 403 is only ever answered for a
-/// token that is otherwise entirely valid". Both refuse (fail closed); the answer is the wrong
-/// class. Fails until the core judges the shape before scopes and groups.
+/// Found by fuzzing (`fuzz/`, target `verify_structured`), fixed in the core (49cc7b2): a
+/// correctly signed access token whose claims are mis-shaped (`auth_time` a float, `username` a
+/// number) is `invalid_claims` (401) whatever the verifier requires. It used to get
+/// `insufficient_group` / `insufficient_scope` (403) from a verifier with requirements, because the
+/// shape was judged after the scope and group rules, and a 403 must mean "otherwise valid".
 #[tokio::test]
-
 async fn mis_shaped_claims_are_invalid_claims_even_when_scopes_or_groups_are_required() {
     use cognito_verify::Requirement;
 
