@@ -331,6 +331,9 @@ pub fn oracle_accepts(data: &[u8], verified: &Verified) {
 // differs (`crate::` resolves to these modules). Delete it if it ever stops compiling and run
 // `jwks_parse` longer instead.
 #[allow(dead_code, unreachable_pub)]
+#[path = "../../cognito-verify/src/rules/algorithm.rs"]
+mod algorithm;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../../cognito-verify/src/defaults.rs"]
 mod defaults;
 #[allow(dead_code, unreachable_pub)]
