@@ -21,7 +21,7 @@ use crate::token_cache::{Entry, TokenCache};
 /// The order of judgement: size and form of the token; header (`alg` allowed, `kid` present);
 /// payload parsed; `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched if
 /// needed); the signature; then, with the claims now trusted, token use, app client, `exp` /
-/// `nbf` / `iat`, scopes, groups; the claims' shape; the user's hook.
+/// `nbf` / `iat`; the claims' shape; scopes and groups; the user's hook.
 ///
 /// ```no_run
 /// use cognito_verify::{Pool, TokenUse, Verifier};
