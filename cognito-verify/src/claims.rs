@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::ActualUse;
 use crate::rules::{groups, scope};
-use crate::token::Object;
+use crate::token::{CLAIM_NAMES, Object};
 
 /// The claims of a Cognito access token.
 ///
@@ -72,20 +72,20 @@ impl AccessClaims {
     pub(crate) fn from_object(object: Object) -> Result<Self, Error> {
         let mut f = Fields::new(object, "a Cognito access token");
         Ok(AccessClaims {
-            sub: f.string("sub")?,
-            iss: f.string("iss")?,
-            client_id: f.string("client_id")?,
-            token_use: f.string("token_use")?,
-            scope: f.opt_string("scope")?,
-            groups: f.strings("cognito:groups")?,
-            username: f.opt_string("username")?,
-            exp: f.number("exp")?,
-            iat: f.opt_number("iat")?,
-            auth_time: f.opt_number("auth_time")?,
-            jti: f.opt_string("jti")?,
-            origin_jti: f.opt_string("origin_jti")?,
-            event_id: f.opt_string("event_id")?,
-            version: f.opt_number("version")?,
+            sub: f.string(slot!("sub"))?,
+            iss: f.string(slot!("iss"))?,
+            client_id: f.string(slot!("client_id"))?,
+            token_use: f.string(slot!("token_use"))?,
+            scope: f.opt_string(slot!("scope"))?,
+            groups: f.strings(slot!("cognito:groups"))?,
+            username: f.opt_string(slot!("username"))?,
+            exp: f.number(slot!("exp"))?,
+            iat: f.opt_number(slot!("iat"))?,
+            auth_time: f.opt_number(slot!("auth_time"))?,
+            jti: f.opt_string(slot!("jti"))?,
+            origin_jti: f.opt_string(slot!("origin_jti"))?,
+            event_id: f.opt_string(slot!("event_id"))?,
+            version: f.opt_number(slot!("version"))?,
             extra: f.rest(),
         })
     }
@@ -178,23 +178,23 @@ impl IdClaims {
     pub(crate) fn from_object(object: Object) -> Result<Self, Error> {
         let mut f = Fields::new(object, "a Cognito id token");
         Ok(IdClaims {
-            sub: f.string("sub")?,
-            iss: f.string("iss")?,
-            aud: f.string("aud")?,
-            token_use: f.string("token_use")?,
-            username: f.opt_string("cognito:username")?,
-            groups: f.strings("cognito:groups")?,
-            email: f.opt_string("email")?,
-            email_verified: f.opt_flag("email_verified")?,
-            phone_number: f.opt_string("phone_number")?,
-            phone_number_verified: f.opt_flag("phone_number_verified")?,
-            exp: f.number("exp")?,
-            iat: f.opt_number("iat")?,
-            auth_time: f.opt_number("auth_time")?,
-            jti: f.opt_string("jti")?,
-            origin_jti: f.opt_string("origin_jti")?,
-            event_id: f.opt_string("event_id")?,
-            nonce: f.opt_string("nonce")?,
+            sub: f.string(slot!("sub"))?,
+            iss: f.string(slot!("iss"))?,
+            aud: f.string(slot!("aud"))?,
+            token_use: f.string(slot!("token_use"))?,
+            username: f.opt_string(slot!("cognito:username"))?,
+            groups: f.strings(slot!("cognito:groups"))?,
+            email: f.opt_string(slot!("email"))?,
+            email_verified: f.opt_flag(slot!("email_verified"))?,
+            phone_number: f.opt_string(slot!("phone_number"))?,
+            phone_number_verified: f.opt_flag(slot!("phone_number_verified"))?,
+            exp: f.number(slot!("exp"))?,
+            iat: f.opt_number(slot!("iat"))?,
+            auth_time: f.opt_number(slot!("auth_time"))?,
+            jti: f.opt_string(slot!("jti"))?,
+            origin_jti: f.opt_string(slot!("origin_jti"))?,
+            event_id: f.opt_string(slot!("event_id"))?,
+            nonce: f.opt_string(slot!("nonce"))?,
             extra: f.rest(),
         })
     }
@@ -206,6 +206,19 @@ impl IdClaims {
         self.extra.get(&format!("custom:{name}"))
     }
 }
+
+/// The slot of a claim name in a parsed payload, checked at compile time.
+macro_rules! slot {
+    ($name:literal) => {{
+        const SLOT: Option<usize> = CLAIM_NAMES.slot_of($name);
+        const { assert!(SLOT.is_some(), "not a claim name with a slot") };
+        match SLOT {
+            Some(slot) => slot,
+            None => usize::MAX,
+        }
+    }};
+}
+use slot;
 
 /// Moves typed values out of a parsed payload; any value of the wrong type is a
 /// [`Error::ClaimsShape`] naming `target`. `null` counts as absent for optional claims, as serde
@@ -228,37 +241,37 @@ impl Fields {
 
     fn opt<T>(
         &mut self,
-        name: &str,
+        slot: usize,
         read: impl FnOnce(Value) -> Option<T>,
     ) -> Result<Option<T>, Error> {
-        match self.object.take(name) {
+        match self.object.take_slot(slot) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => read(value).map(Some).ok_or_else(|| self.shape()),
         }
     }
 
-    fn opt_string(&mut self, name: &str) -> Result<Option<String>, Error> {
-        self.opt(name, |v| match v {
+    fn opt_string(&mut self, slot: usize) -> Result<Option<String>, Error> {
+        self.opt(slot, |v| match v {
             Value::String(s) => Some(s),
             _ => None,
         })
     }
 
-    fn string(&mut self, name: &str) -> Result<String, Error> {
-        self.opt_string(name)?.ok_or_else(|| self.shape())
+    fn string(&mut self, slot: usize) -> Result<String, Error> {
+        self.opt_string(slot)?.ok_or_else(|| self.shape())
     }
 
-    fn opt_number(&mut self, name: &str) -> Result<Option<u64>, Error> {
-        self.opt(name, |v| v.as_u64())
+    fn opt_number(&mut self, slot: usize) -> Result<Option<u64>, Error> {
+        self.opt(slot, |v| v.as_u64())
     }
 
-    fn number(&mut self, name: &str) -> Result<u64, Error> {
-        self.opt_number(name)?.ok_or_else(|| self.shape())
+    fn number(&mut self, slot: usize) -> Result<u64, Error> {
+        self.opt_number(slot)?.ok_or_else(|| self.shape())
     }
 
     /// A boolean, or the strings `"true"`/`"false"` (as emulators send).
-    fn opt_flag(&mut self, name: &str) -> Result<Option<bool>, Error> {
-        self.opt(name, |v| match v {
+    fn opt_flag(&mut self, slot: usize) -> Result<Option<bool>, Error> {
+        self.opt(slot, |v| match v {
             Value::Bool(b) => Some(b),
             Value::String(s) if s == "true" => Some(true),
             Value::String(s) if s == "false" => Some(false),
@@ -267,8 +280,8 @@ impl Fields {
     }
 
     /// An array of strings; absent is empty.
-    fn strings(&mut self, name: &str) -> Result<Vec<String>, Error> {
-        let Some(value) = self.object.take(name) else {
+    fn strings(&mut self, slot: usize) -> Result<Vec<String>, Error> {
+        let Some(value) = self.object.take_slot(slot) else {
             return Ok(Vec::new());
         };
         let Value::Array(items) = value else {

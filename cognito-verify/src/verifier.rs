@@ -143,14 +143,15 @@ impl Verifier {
     async fn verify_uncached(&self, token: &str) -> Result<Verified, Error> {
         let inner = &*self.inner;
         let started = inner.clock.now();
-        let parsed = token::parse(token)?;
+        let mut signature = token::signature_buf();
+        let parsed = token::parse(token, &mut signature)?;
         let issuer_index = issuer::select(
             &parsed.claims,
             inner.issuers.iter().map(|p| p.issuer.as_str()),
         )?;
         let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
-        let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature());
+        let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature);
 
         match pool
             .keys

@@ -12,8 +12,6 @@ use std::fmt;
 use std::time::SystemTime;
 
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
 use serde::Deserialize as _;
 use serde_json::Value;
@@ -21,6 +19,7 @@ use serde_json::Value;
 use crate::defaults::MAX_KEYS_PER_SET;
 use crate::error::{Error, KeyFetchError};
 use crate::rules::algorithm::{Algorithm, is_rsa_signature_alg};
+use crate::token::base64url;
 
 /// Smallest RSA modulus accepted, in bits (NIST SP 800-131A; Cognito uses 2048).
 const MIN_RSA_BITS: usize = 2048;
@@ -186,7 +185,7 @@ fn parse_key(entry: &Value) -> Result<(String, Key), &'static str> {
 
 /// Decodes a base64url unsigned big-endian integer, dropping leading zero bytes.
 fn decode_uint(b64: &str) -> Option<Vec<u8>> {
-    let bytes = URL_SAFE_NO_PAD.decode(b64).ok()?;
+    let bytes = base64url::decode_to_vec(b64).ok()?;
     let first = bytes.iter().position(|&b| b != 0)?;
     Some(bytes[first..].to_vec())
 }

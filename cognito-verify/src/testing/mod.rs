@@ -40,8 +40,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 pub use server::{Fault, JwksServer};
@@ -57,7 +55,7 @@ pub const DEFAULT_TEST_TOKEN_LIFETIME_SECS: i64 = 3600;
 
 /// Base64url without padding, as JWS uses.
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    crate::token::base64url::encode(bytes.as_ref())
 }
 
 /// `b64(header) "." b64(payload)`: the signing input of a token with these parts, for hand-made

@@ -1,8 +1,8 @@
 //! JWS compact serialization: `BASE64URL(header) "." BASE64URL(payload) "." BASE64URL(signature)`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::{DecodeSliceError, Engine as _};
+use std::mem::MaybeUninit;
 
+use super::base64url::{self, DecodeError};
 use super::header::{self, Header};
 use super::json::{Object, parse_object};
 use crate::defaults::MAX_TOKEN_BYTES;
@@ -18,15 +18,26 @@ pub(crate) struct ParsedToken<'a> {
     pub(crate) claims: Object,
     /// The decoded payload: the claims' JSON text, kept for `raw_claims` and user types.
     pub(crate) payload: Vec<u8>,
-    signature: [u8; MAX_SIGNATURE_BYTES],
-    signature_len: usize,
+    /// The decoded signature, in the caller's [`SignatureBuf`].
+    pub(crate) signature: &'a [u8],
 }
 
 /// The largest signature accepted, in bytes: RSA-8192's. A longer one cannot verify.
 const MAX_SIGNATURE_BYTES: usize = 1024;
 
-/// The claims given slots when the payload is parsed: those the rules and the typed claims read.
-pub(crate) const CLAIM_NAMES: &[&str] = &[
+/// Room for a decoded signature, on the caller's stack (left uninitialised: only the decoded
+/// bytes are ever read).
+pub(crate) type SignatureBuf = [MaybeUninit<u8>; MAX_SIGNATURE_BYTES];
+
+/// An empty [`SignatureBuf`].
+pub(crate) const fn signature_buf() -> SignatureBuf {
+    [MaybeUninit::uninit(); MAX_SIGNATURE_BYTES]
+}
+
+super::json::member_names!(
+    /// The claims given slots when the payload is parsed: those the rules and the typed claims
+    /// read.
+    pub(crate) CLAIM_NAMES = [
     "iss",
     "sub",
     "token_use",
@@ -49,18 +60,16 @@ pub(crate) const CLAIM_NAMES: &[&str] = &[
     "phone_number",
     "phone_number_verified",
     "nonce",
-];
+    ]
+);
 
-impl ParsedToken<'_> {
-    /// The decoded signature.
-    pub(crate) fn signature(&self) -> &[u8] {
-        &self.signature[..self.signature_len]
-    }
-}
-
-/// Splits and decodes a token. Checks, in order: size, three parts, header (so `alg` and `kid`
-/// are judged before anything else is decoded), payload, signature.
-pub(crate) fn parse(token: &str) -> Result<ParsedToken<'_>, Error> {
+/// Splits and decodes a token. Checks, in order: size, at least three parts, header (so `alg` and
+/// `kid` are judged before anything else is decoded), payload (where a fourth part shows),
+/// signature (decoded into `signature`).
+pub(crate) fn parse<'a>(
+    token: &'a str,
+    signature: &'a mut SignatureBuf,
+) -> Result<ParsedToken<'a>, Error> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Error::TokenTooLarge {
             limit: MAX_TOKEN_BYTES,
@@ -74,29 +83,30 @@ pub(crate) fn parse(token: &str) -> Result<ParsedToken<'_>, Error> {
         TokenPart::Header,
         Malformed::NotThreeParts,
     ))?;
-    if payload_b64.contains('.') {
-        return Err(Error::malformed(
-            TokenPart::Payload,
-            Malformed::NotThreeParts,
-        ));
-    }
 
     let header_json = decode(header_b64, TokenPart::Header)?;
     let header = Header::from_object(parse_object(
         &header_json,
         TokenPart::Header,
-        header::NAMES,
+        &header::NAMES,
     )?)?;
-    let payload = decode(payload_b64, TokenPart::Payload)?;
-    let claims = parse_object(&payload, TokenPart::Payload, CLAIM_NAMES)?;
+    // A fourth part would leave a '.' in the payload, which base64url refuses; it is told apart
+    // only then, so a valid token's payload is scanned once, by the decoder.
+    let payload = decode(payload_b64, TokenPart::Payload).map_err(|e| {
+        if payload_b64.contains('.') {
+            Error::malformed(TokenPart::Payload, Malformed::NotThreeParts)
+        } else {
+            e
+        }
+    })?;
+    let claims = parse_object(&payload, TokenPart::Payload, &CLAIM_NAMES)?;
     if signature_b64.is_empty() {
         return Err(Error::malformed(TokenPart::Signature, Malformed::EmptyPart));
     }
-    let mut signature = [0; MAX_SIGNATURE_BYTES];
-    let signature_len = match URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut signature) {
-        Ok(len) => len,
-        Err(DecodeSliceError::OutputSliceTooSmall) => return Err(Error::InvalidSignature),
-        Err(DecodeSliceError::DecodeError(_)) => {
+    let signature = match base64url::decode_into(signature_b64, signature) {
+        Ok(decoded) => decoded,
+        Err(DecodeError::TooLong) => return Err(Error::InvalidSignature),
+        Err(DecodeError::Invalid) => {
             return Err(Error::malformed(TokenPart::Signature, Malformed::Base64));
         }
     };
@@ -106,16 +116,13 @@ pub(crate) fn parse(token: &str) -> Result<ParsedToken<'_>, Error> {
         claims,
         payload,
         signature,
-        signature_len,
     })
 }
 
-/// Strict base64url: the URL-safe alphabet, no padding, no whitespace, no stray trailing bits.
+/// Strict base64url (see [`base64url`]); an empty part is its own error.
 fn decode(part: &str, which: TokenPart) -> Result<Vec<u8>, Error> {
     if part.is_empty() {
         return Err(Error::malformed(which, Malformed::EmptyPart));
     }
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| Error::malformed(which, Malformed::Base64))
+    base64url::decode_to_vec(part).map_err(|_| Error::malformed(which, Malformed::Base64))
 }

@@ -12,8 +12,10 @@ use crate::defaults::MAX_KID_BYTES;
 use crate::error::Error;
 use crate::rules::algorithm::Algorithm;
 
-/// The header members given slots when the header is parsed.
-pub(crate) const NAMES: &[&str] = &["alg", "kid", "crit"];
+super::json::member_names!(
+    /// The header members given slots when the header is parsed.
+    pub(crate) NAMES = ["alg", "kid", "crit"]
+);
 
 /// The parts of a JOSE header the verifier acts on.
 #[derive(Debug)]

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::Deserialize;
@@ -17,60 +18,193 @@ use crate::error::{Error, Malformed, TokenPart};
 /// How many member names an [`Object`] can give slots to.
 pub(crate) const MAX_KNOWN: usize = 24;
 
-/// A strictly parsed JSON object: members with a known name in fixed slots (no map, no key
-/// allocation), the others in arrival order. Built by [`parse_object`].
+/// The member names that get slots in an [`Object`], and the lookup from a name to its slot.
+/// Declared with [`member_names!`] so the two always agree.
+#[derive(Debug)]
+pub(crate) struct Names {
+    /// The names, in slot order.
+    pub(crate) list: &'static [&'static str],
+    /// The slot of a name (compiled comparisons against constants, no loop over strings).
+    pub(crate) slot: fn(&str) -> Option<usize>,
+}
+
+impl Names {
+    /// The slot of `name`, usable at compile time (see `claims.rs`'s `slot!`, which fails the
+    /// build for a name without a slot).
+    pub(crate) const fn slot_of(&self, name: &str) -> Option<usize> {
+        let mut slot = 0;
+        while slot < self.list.len() {
+            if const_str_eq(self.list[slot], name) {
+                return Some(slot);
+            }
+            slot += 1;
+        }
+        None
+    }
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Declares a [`Names`] constant: `member_names!(pub(crate) NAME = ["a", "b"]);`.
+macro_rules! member_names {
+    ($(#[$meta:meta])* $vis:vis $name:ident = [$($member:literal),* $(,)?]) => {
+        $(#[$meta])*
+        $vis const $name: $crate::token::json::Names = $crate::token::json::Names {
+            list: &[$($member),*],
+            slot: |name| {
+                let mut slot = 0;
+                $(
+                    if name == $member {
+                        return Some(slot);
+                    }
+                    slot += 1;
+                )*
+                let _ = slot;
+                None
+            },
+        };
+        const _: () = assert!($name.list.len() <= $crate::token::json::MAX_KNOWN);
+    };
+}
+
+pub(crate) use member_names;
+
+/// A strictly parsed JSON object, small enough to move cheaply: the members in arrival order,
+/// and for each known name (see [`Names`]) where its member is. Built by [`parse_object`].
 #[derive(Debug, Clone)]
 pub(crate) struct Object {
-    names: &'static [&'static str],
-    known: [Option<Value>; MAX_KNOWN],
-    unknown: Vec<(String, Value)>,
+    names: &'static Names,
+    /// For each known name, 1 + the position of its member in `members`; 0 when absent.
+    slots: [u32; MAX_KNOWN],
+    /// Every member, in arrival order; a value is `None` once taken.
+    members: Vec<(MemberName, Option<Value>)>,
+}
+
+/// A member's name: a known one by slot (nothing allocated), any other spelled out.
+#[derive(Debug, Clone)]
+enum MemberName {
+    Known(usize),
+    Other(String),
 }
 
 impl Object {
+    fn new(names: &'static Names) -> Self {
+        Object {
+            names,
+            slots: [0; MAX_KNOWN],
+            members: Vec::with_capacity(names.list.len().min(MEMBERS_CAPACITY - 1) + 1),
+        }
+    }
+
+    /// Where member `name` is in `members`.
+    fn position(&self, name: &str) -> Option<usize> {
+        match (self.names.slot)(name) {
+            Some(slot) => (self.slots[slot] as usize).checked_sub(1),
+            None => self
+                .members
+                .iter()
+                .position(|(n, _)| matches!(n, MemberName::Other(n) if n == name)),
+        }
+    }
+
     /// The value of member `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        match self.names.iter().position(|n| *n == name) {
-            Some(slot) => self.known[slot].as_ref(),
-            None => self.unknown.iter().find(|(n, _)| n == name).map(|(_, v)| v),
-        }
+        self.members.get(self.position(name)?)?.1.as_ref()
     }
 
     /// Takes member `name` out.
     pub(crate) fn take(&mut self, name: &str) -> Option<Value> {
-        match self.names.iter().position(|n| *n == name) {
-            Some(slot) => self.known[slot].take(),
-            None => {
-                let at = self.unknown.iter().position(|(n, _)| n == name)?;
-                Some(self.unknown.swap_remove(at).1)
-            }
-        }
+        let at = self.position(name)?;
+        self.members.get_mut(at)?.1.take()
+    }
+
+    /// Takes out the member with a known name, by its slot (see [`Names::slot_of`]).
+    pub(crate) fn take_slot(&mut self, slot: usize) -> Option<Value> {
+        let at = (*self.slots.get(slot)? as usize).checked_sub(1)?;
+        self.members.get_mut(at)?.1.take()
     }
 
     /// Every member left, as a map.
-    pub(crate) fn into_map(mut self) -> Map<String, Value> {
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        let names = self.names.list;
         let mut map = Map::new();
-        for (name, slot) in self.names.iter().zip(self.known.iter_mut()) {
-            if let Some(value) = slot.take() {
-                map.insert((*name).to_owned(), value);
-            }
-        }
-        for (name, value) in self.unknown {
+        for (name, value) in self.members {
+            let Some(value) = value else { continue };
+            let name = match name {
+                MemberName::Known(slot) => names.get(slot).copied().unwrap_or_default().to_owned(),
+                MemberName::Other(name) => name,
+            };
             map.insert(name, value);
         }
         map
     }
 }
 
+/// The most members room is made for up front (one per known name and one more, up to this): a
+/// Cognito header has 2 or 3, a payload 10 to 20.
+const MEMBERS_CAPACITY: usize = 16;
+
+/// Up to this many members with other names, duplicates among them are found by comparing each
+/// new name with the earlier ones; past it, with a hash set, so a payload of thousands of tiny
+/// members (a 16 KiB token holds ≈ 1,700) costs linear time, not quadratic.
+const LINEAR_DUPLICATE_CHECK: usize = 16;
+
+/// Finds duplicates among the member names without a slot.
+#[derive(Default)]
+struct OtherNames {
+    count: usize,
+    set: Option<HashSet<String, foldhash::fast::RandomState>>,
+}
+
+impl OtherNames {
+    /// Records `name`; whether it was seen before. `earlier` are the members so far.
+    fn seen_before(&mut self, name: &str, earlier: &[(MemberName, Option<Value>)]) -> bool {
+        self.count += 1;
+        if self.count <= LINEAR_DUPLICATE_CHECK {
+            return earlier
+                .iter()
+                .any(|(n, _)| matches!(n, MemberName::Other(n) if n == name));
+        }
+        let set = self.set.get_or_insert_with(|| {
+            earlier
+                .iter()
+                .filter_map(|(n, _)| match n {
+                    MemberName::Other(n) => Some(n.clone()),
+                    MemberName::Known(_) => None,
+                })
+                .collect()
+        });
+        !set.insert(name.to_owned())
+    }
+}
+
 /// Parses `bytes` as exactly one JSON object under the strict rules; members named in `names`
 /// (at most [`MAX_KNOWN`]) get slots.
+///
+/// The bytes are checked to be UTF-8 once, up front (JSON text outside strings is ASCII, so this
+/// is the same rule as checking each string), and then parsed as text.
 pub(crate) fn parse_object(
     bytes: &[u8],
     part: TokenPart,
-    names: &'static [&'static str],
+    names: &'static Names,
 ) -> Result<Object, Error> {
-    debug_assert!(names.len() <= MAX_KNOWN);
+    debug_assert!(names.list.len() <= MAX_KNOWN);
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::malformed(part, Malformed::Json))?;
     let problem = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_str(text);
     let strict = Strict {
         depth_left: MAX_JSON_DEPTH,
         problem: &problem,
@@ -85,7 +219,7 @@ pub(crate) fn parse_object(
 
 /// The top level: an object whose members are sorted into slots (`None` for any other value).
 struct TopLevel<'p> {
-    names: &'static [&'static str],
+    names: &'static Names,
     strict: Strict<'p>,
 }
 
@@ -106,21 +240,22 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Option<Object>, A::Error> {
         let inner = self.strict.nested()?;
-        let mut object = Object {
-            names: self.names,
-            known: Default::default(),
-            unknown: Vec::new(),
-        };
+        let mut object = Object::new(self.names);
+        let mut others = OtherNames::default();
         while let Some(Key(name)) = access.next_key::<Key<'de>>()? {
             let value = access.next_value_seed(inner)?;
-            let duplicate = match self.names.iter().position(|n| *n == name) {
-                Some(slot) => object.known[slot].replace(value).is_some(),
-                None if object.unknown.iter().any(|(n, _)| *n == *name) => true,
+            let position = u32::try_from(object.members.len() + 1).unwrap_or(u32::MAX);
+            let (member, duplicate) = match (self.names.slot)(&name) {
+                Some(slot) => {
+                    let earlier = std::mem::replace(&mut object.slots[slot], position);
+                    (MemberName::Known(slot), earlier != 0)
+                }
                 None => {
-                    object.unknown.push((name.into_owned(), value));
-                    false
+                    let duplicate = others.seen_before(&name, &object.members);
+                    (MemberName::Other(name.into_owned()), duplicate)
                 }
             };
+            object.members.push((member, Some(value)));
             if duplicate {
                 return Err(self.strict.fail(Malformed::DuplicateMember));
             }
@@ -280,10 +415,10 @@ impl<'de> Visitor<'de> for Strict<'_> {
 mod tests {
     use super::*;
 
-    const NAMES: &[&str] = &["exp", "a"];
+    member_names!(NAMES = ["exp", "a"]);
 
     fn reason(json: &str) -> Option<Malformed> {
-        match parse_object(json.as_bytes(), TokenPart::Payload, NAMES) {
+        match parse_object(json.as_bytes(), TokenPart::Payload, &NAMES) {
             Ok(_) => None,
             Err(Error::Malformed { reason, .. }) => Some(reason),
             Err(other) => panic!("unexpected error {other:?}"),
@@ -300,7 +435,7 @@ mod tests {
         let o = parse_object(
             br#"{"a":1,"zz":"x","exp":2,"\u0061b":[1]}"#,
             TokenPart::Payload,
-            NAMES,
+            &NAMES,
         );
         let o = o.map_err(|e| e.kind());
         let o = o.as_ref();
@@ -346,6 +481,26 @@ mod tests {
     }
 
     #[test]
+    fn finds_duplicates_among_many_members() {
+        let members: Vec<String> = (0..2_000).map(|i| format!("\"m{i}\":{i}")).collect();
+        let many = format!("{{{}}}", members.join(","));
+        assert_eq!(reason(&many), None);
+        let o = parse_object(many.as_bytes(), TokenPart::Payload, &NAMES).map_err(|e| e.kind());
+        assert_eq!(
+            o.map(|o| o.get("m1999").cloned()),
+            Ok(Some(serde_json::json!(1999)))
+        );
+        for (first, second) in [(3, 10), (3, 1_500), (1_200, 1_999)] {
+            let duplicated = many.replacen(&format!("\"m{second}\""), &format!("\"m{first}\""), 1);
+            assert_eq!(
+                reason(&duplicated),
+                Some(Malformed::DuplicateMember),
+                "m{first} twice"
+            );
+        }
+    }
+
+    #[test]
     fn refuses_non_objects_and_trailing_data() {
         assert_eq!(reason("[1]"), Some(Malformed::NotAnObject));
         assert_eq!(reason("\"x\""), Some(Malformed::NotAnObject));
@@ -371,7 +526,7 @@ mod tests {
     #[test]
     fn refuses_invalid_utf8_and_lone_surrogates() {
         assert_eq!(
-            parse_object(b"{\"a\":\"\xff\"}", TokenPart::Header, NAMES).map(|_| ()),
+            parse_object(b"{\"a\":\"\xff\"}", TokenPart::Header, &NAMES).map(|_| ()),
             Err(Error::malformed(TokenPart::Header, Malformed::Json))
         );
         assert_eq!(reason(r#"{"a":"\ud800"}"#), Some(Malformed::Json));

@@ -3,13 +3,12 @@
 //! Nothing here trusts anything: it only turns bytes into structures, refusing whatever is not
 //! exactly the form RFC 7515 requires. Trust comes from the signature check in the verifier.
 
+pub(crate) mod base64url;
 mod compact;
 mod header;
-mod json;
+pub(crate) mod json;
 
-#[cfg(test)]
-use compact::CLAIM_NAMES;
-pub(crate) use compact::{ParsedToken, parse};
+pub(crate) use compact::{CLAIM_NAMES, ParsedToken, parse, signature_buf};
 pub(crate) use json::Object;
 
 /// Test helper: a JSON value parsed as a payload.
@@ -18,7 +17,7 @@ pub(crate) fn test_object(v: &serde_json::Value) -> Object {
     json::parse_object(
         v.to_string().as_bytes(),
         crate::error::TokenPart::Payload,
-        CLAIM_NAMES,
+        &CLAIM_NAMES,
     )
     .expect("test JSON is an object")
 }
