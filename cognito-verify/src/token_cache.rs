@@ -7,14 +7,15 @@
 //! - A hit is re-checked: `exp` against the clock, and the signing key must still be in the
 //!   pool's usable key set (a key removed from the JWKS, or keys past their maximum staleness,
 //!   drop the entry). The user's hook runs on every hit.
-//! - Bounded by an estimated byte budget (moka's TinyLFU eviction) and an idle timeout.
+//! - Bounded by an estimated byte budget (moka's TinyLFU eviction) and an idle timeout; split into
+//!   [`TOKEN_CACHE_SEGMENTS`] segments so cores hitting different tokens do not contend.
 
 use std::sync::Arc;
 
-use moka::sync::Cache;
+use moka::sync::SegmentedCache;
 
 use crate::claims::Verified;
-use crate::defaults::TOKEN_CACHE_IDLE;
+use crate::defaults::{TOKEN_CACHE_IDLE, TOKEN_CACHE_MIN_SEGMENT_BYTES, TOKEN_CACHE_SEGMENTS};
 
 /// Fixed overhead per entry, in bytes: moka's node, the `Arc`s, the map slots (measured order of
 /// magnitude; the estimate only has to be proportionate).
@@ -52,7 +53,7 @@ impl Entry {
 
 /// A bounded map from token text to its verification.
 pub(crate) struct TokenCache {
-    cache: Cache<Arc<str>, Arc<Entry>, foldhash::fast::RandomState>,
+    cache: SegmentedCache<Arc<str>, Arc<Entry>, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -67,7 +68,7 @@ impl std::fmt::Debug for TokenCache {
 impl TokenCache {
     /// A cache holding about `max_bytes` of tokens and claims.
     pub(crate) fn new(max_bytes: u64) -> Self {
-        let cache = Cache::builder()
+        let cache = SegmentedCache::builder(segments(max_bytes))
             .max_capacity(max_bytes)
             .weigher(|token: &Arc<str>, entry: &Arc<Entry>| {
                 u32::try_from(entry_bytes(token, entry)).unwrap_or(u32::MAX)
@@ -96,7 +97,30 @@ impl TokenCache {
     }
 }
 
+/// How many segments a budget of `max_bytes` is split into.
+fn segments(max_bytes: u64) -> usize {
+    let fit = usize::try_from(max_bytes / TOKEN_CACHE_MIN_SEGMENT_BYTES).unwrap_or(usize::MAX);
+    fit.clamp(1, TOKEN_CACHE_SEGMENTS)
+}
+
 /// Estimated bytes an entry holds: the token twice (key and nothing else), the claims, overhead.
 fn entry_bytes(token: &str, entry: &Entry) -> usize {
     token.len() + entry.kid.len() + entry.claims_bytes + ENTRY_OVERHEAD_BYTES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_budgets_get_fewer_segments() {
+        assert_eq!(segments(0), 1);
+        assert_eq!(segments(10_000), 1);
+        assert_eq!(segments(TOKEN_CACHE_MIN_SEGMENT_BYTES * 3), 3);
+        assert_eq!(
+            segments(crate::defaults::DEFAULT_TOKEN_CACHE_MAX_BYTES),
+            TOKEN_CACHE_SEGMENTS
+        );
+        assert_eq!(segments(u64::MAX), TOKEN_CACHE_SEGMENTS);
+    }
 }
