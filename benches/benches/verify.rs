@@ -6,7 +6,8 @@
 //!   cache hits (the same token again, cache on).
 //! - `threads/*`: the same work on 1 and on 2 threads at once (`iter_custom` +
 //!   `std::thread::scope`); throughput is verifications per second over all threads. Cache hits
-//!   twice: both threads on one token (one shared entry), and each thread on its own token.
+//!   twice: both threads on one token (one shared entry), and each thread cycling through its own
+//!   32 users' tokens (as a service with many users).
 //! - `floor/*`: what the non-RSA work of a verification can cost at least, for comparison
 //!   with the core's: base64url decoding of the three parts, the payload parsed into a
 //!   `serde_json::Map` (as the core does), and the payload parsed into a borrowed typed struct.
@@ -38,14 +39,18 @@ use http::{Request, StatusCode, header};
 use serde::Deserialize;
 use tower::ServiceExt as _;
 
+/// Distinct users (tokens) each thread cycles through in the `*_users` cases.
+const USERS_PER_THREAD: usize = 32;
+
 /// The verified-token cache budget when it is on (the core's default).
 const CACHE_ON: u64 = cognito_verify::defaults::DEFAULT_TOKEN_CACHE_MAX_BYTES;
 const CACHE_OFF: u64 = 0;
 
 struct Setup {
     fixture: Fixture,
-    /// A second access token (another user), for threads that each hit their own entry.
-    access_second: String,
+    /// Access tokens of other users: [`USERS_PER_THREAD`] for each of two threads, so threads
+    /// hitting the cache each serve their own users.
+    users: [Vec<String>; 2],
     bare: BareRs256,
     access_uncached: Verifier,
     id_uncached: Verifier,
@@ -57,7 +62,11 @@ impl Setup {
     fn new() -> Self {
         let fixture = Fixture::new();
         let setup = Setup {
-            access_second: fixture.issuer.access_token().groups(["admin"]).sign(),
+            users: [(); 2].map(|()| {
+                (0..USERS_PER_THREAD)
+                    .map(|_| fixture.issuer.access_token().groups(["admin"]).sign())
+                    .collect()
+            }),
             bare: fixture.bare().unwrap(),
             access_uncached: fixture.verifier(TokenUse::Access, CACHE_OFF).unwrap(),
             id_uncached: fixture.verifier(TokenUse::Id, CACHE_OFF).unwrap(),
@@ -72,9 +81,16 @@ impl Setup {
             (&setup.access_uncached, &f.m2m),
             (&setup.id_uncached, &f.id),
             (&setup.access_cached, &f.access),
-            (&setup.access_cached, &setup.access_second),
             (&setup.id_cached, &f.id),
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            setup
+                .users
+                .iter()
+                .flatten()
+                .map(|t| (&setup.access_cached, t)),
+        ) {
             assert_eq!(
                 verify_now(verifier, token),
                 Some(true),
@@ -85,7 +101,11 @@ impl Setup {
             let (input, signature) = split_token(token).unwrap();
             assert!(setup.bare.verify(input.as_bytes(), &signature));
         }
-        assert_eq!(setup.access_cached.token_cache_stats().unwrap().entries, 2);
+        let entries = 1 + 2 * USERS_PER_THREAD as u64;
+        assert_eq!(
+            setup.access_cached.token_cache_stats().unwrap().entries,
+            entries
+        );
         setup
     }
 }
@@ -123,8 +143,8 @@ fn rs256(c: &mut Criterion, s: &Setup) {
     group.finish();
 }
 
-/// The work of one thread, given the thread's index.
-type Work<'a> = &'a (dyn Fn(usize) -> bool + Sync);
+/// The work of one thread, given the thread's index and the iteration's.
+type Work<'a> = &'a (dyn Fn(usize, u64) -> bool + Sync);
 
 /// `iters` rounds on each of `threads` threads at once; the wall time of the slowest.
 fn on_threads(threads: usize, iters: u64, work: Work<'_>) -> Duration {
@@ -133,8 +153,8 @@ fn on_threads(threads: usize, iters: u64, work: Work<'_>) -> Duration {
         let workers: Vec<_> = (0..threads)
             .map(|thread| {
                 scope.spawn(move || {
-                    for _ in 0..iters {
-                        black_box(work(thread));
+                    for i in 0..iters {
+                        black_box(work(thread, i));
                     }
                 })
             })
@@ -147,8 +167,9 @@ fn on_threads(threads: usize, iters: u64, work: Work<'_>) -> Duration {
 }
 
 /// A moka cache built the way the core builds its verified-token cache.
-fn moka_like_core() -> moka::sync::Cache<Arc<str>, Arc<usize>, foldhash::fast::RandomState> {
-    moka::sync::Cache::builder()
+fn moka_like_core() -> moka::sync::SegmentedCache<Arc<str>, Arc<usize>, foldhash::fast::RandomState>
+{
+    moka::sync::SegmentedCache::builder(cognito_verify::defaults::TOKEN_CACHE_SEGMENTS)
         .max_capacity(CACHE_ON)
         .weigher(|token: &Arc<str>, _: &Arc<usize>| {
             u32::try_from(token.len() * 3).unwrap_or(u32::MAX)
@@ -160,29 +181,29 @@ fn moka_like_core() -> moka::sync::Cache<Arc<str>, Arc<usize>, foldhash::fast::R
 fn threads(c: &mut Criterion, s: &Setup) {
     let f = &s.fixture;
     let (input, signature) = split_token(&f.access).unwrap();
-    let bare = |_| {
+    let bare = |_, _| {
         s.bare
             .verify(black_box(input.as_bytes()), black_box(&signature))
     };
-    let uncached = |_| verify(&s.access_uncached, &f.access);
+    let uncached = |_, _| verify(&s.access_uncached, &f.access);
     // Every thread hits the same cache entry (the worst case for shared counters)...
-    let cached = |_| verify(&s.access_cached, &f.access);
-    // ...or its own entry (a token per thread, as with different users).
-    let own = [&f.access, &s.access_second];
-    let cached_own = |thread: usize| verify(&s.access_cached, own[thread]);
-    // moka alone, configured as the core's token cache (byte weigher, time to idle, foldhash),
-    // keyed by the token text: how much of the hit path's scaling is the cache's own.
+    let cached = |_, _| verify(&s.access_cached, &f.access);
+    // ...or each cycles through its own users' tokens, as a service serving many users does.
+    let user = |thread: usize, i: u64| s.users[thread][i as usize % USERS_PER_THREAD].as_str();
+    let cached_users = |thread, i| verify(&s.access_cached, user(thread, i));
+    // moka alone, configured as the core's token cache (segments, byte weigher, time to idle,
+    // foldhash), keyed by the token text: how much of the hit path's scaling is the cache's own.
     let moka = moka_like_core();
-    for token in own {
+    for token in s.users.iter().flatten() {
         moka.insert(Arc::from(token.as_str()), Arc::new(token.len()));
     }
-    let moka_get = |thread: usize| moka.get(own[thread].as_str()).is_some();
+    let moka_get = |thread, i| moka.get(user(thread, i)).is_some();
     let cases: [(&str, Work<'_>); 5] = [
         ("bare_aws_lc", &bare),
         ("full_uncached", &uncached),
         ("cached_hit", &cached),
-        ("cached_hit_own_token", &cached_own),
-        ("moka_get_own_token", &moka_get),
+        ("cached_hit_users", &cached_users),
+        ("moka_get_users", &moka_get),
     ];
     let mut group = c.benchmark_group("threads");
     for (name, work) in cases {
