@@ -17,11 +17,8 @@ echo "fuzz smoke: build took $(( $(date +%s) - started ))s"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
-for target in verify_token verify_structured jwks_keyset jwks_parse; do
-  case $target in
-    jwks_keyset) seeds=seeds/jwks_parse ;;
-    *) seeds=seeds/$target ;;
-  esac
+for target in verify_token verify_structured jwks_parse; do
+  seeds=seeds/$target
   dirs=("$work/$target")
   [ -d "$seeds" ] && dirs+=("$seeds")
   mkdir -p "$work/$target"

@@ -4,10 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 target=$1 runs=$2; shift 2
-case $target in
-  jwks_keyset) seeds=seeds/jwks_parse ;; # the same documents
-  *) seeds=seeds/$target ;;
-esac
+seeds=seeds/$target
 dirs=("corpus/$target")
 [ -d "$seeds" ] && dirs+=("$seeds")
 mkdir -p "corpus/$target" logs

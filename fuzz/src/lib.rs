@@ -10,7 +10,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::sync::OnceLock;
-use std::time::UNIX_EPOCH;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeyPair;
@@ -321,74 +320,4 @@ pub fn oracle_accepts(data: &[u8], verified: &Verified) {
     let _ = verified
         .deserialize::<Value>()
         .expect("raw claims deserialize");
-}
-
-// The core's key-set parser, compiled here from the core's own source files, so that the
-// `jwks_keyset` target can fuzz it at full speed. Through the public API (`jwks_parse`) every
-// document costs a `Verifier::build()`: about 3,400 executions a second under ASan since the
-// core builds its HTTP client only for pools that fetch (before that, about 60); the mirror runs
-// about 10,000. The files are the core's, unmodified; only the crate they are compiled into
-// differs (`crate::` resolves to these modules). Delete it if it ever stops compiling and run
-// `jwks_parse` longer instead.
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../cognito-verify/src/rules/algorithm.rs"]
-mod algorithm;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../cognito-verify/src/defaults.rs"]
-mod defaults;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../cognito-verify/src/error.rs"]
-mod error;
-mod rules {
-    pub(crate) use crate::algorithm;
-}
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../cognito-verify/src/jwks/keyset.rs"]
-mod keyset;
-
-/// What the core's key-set parser made of a document.
-#[derive(Debug, PartialEq, Eq)]
-pub enum MirrorKeySet {
-    /// Not a JSON object with a `keys` array.
-    NotAKeySet,
-    /// Parsed: how many usable keys, and for each of `kids`, the outcome of verifying an RS256
-    /// signature made by that kid's fuzz key: `None` no such key, `Some(true)` verified.
-    Parsed {
-        /// Usable keys.
-        keys: usize,
-        /// Per kid asked about.
-        verified: Vec<Option<bool>>,
-    },
-}
-
-/// Parses `document` with the core's `KeySet::parse` and verifies, for each of `kids`, a
-/// signature by that kid's fuzz key over `message`.
-pub fn mirror_keyset(document: &[u8], kids: &[&str], message: &[u8]) -> MirrorKeySet {
-    let Ok(set) = keyset::KeySet::parse(document, UNIX_EPOCH) else {
-        return MirrorKeySet::NotAKeySet;
-    };
-    assert_eq!(set.kids().count(), set.len());
-    let verified = kids
-        .iter()
-        .map(|kid| {
-            let signature = signature_of(kid, message);
-            set.get(kid).map(|key| {
-                key.verify(algorithm::Algorithm::Rs256, message, &signature)
-                    .is_ok()
-            })
-        })
-        .collect();
-    MirrorKeySet::Parsed {
-        keys: set.len(),
-        verified,
-    }
-}
-
-fn signature_of(kid: &str, message: &[u8]) -> Vec<u8> {
-    static A: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
-    static B: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
-    let cell = if kid == KID_B { &B } else { &A };
-    let (m, sig) = cell.get_or_init(|| (message.to_vec(), sign(kid, message)));
-    assert_eq!(m, message, "one message per process");
-    sig.clone()
 }
