@@ -470,8 +470,8 @@ impl Rng {
 /// How the endpoint is sick.
 #[derive(Debug, Clone)]
 enum Sickness {
-    /// The server answers with this fault. (`Fault::Reset` closes the connection before any
-    /// byte of the answer is sent: the client sees the request fail.)
+    /// The server answers with this fault. (`Fault::Reset` drops the connection before any byte
+    /// of the answer: the client sees the request fail.)
     Fault(Fault),
     /// Headers and part of the body are sent, then the connection is reset.
     ResetMidBody,

@@ -39,6 +39,7 @@ async fn endpoint_faults_are_keys_unavailable() {
         (Fault::Body("[{\"kty\":\"RSA\"}]".into()), "array document"),
         (Fault::Body("{}".into()), "no keys member"),
         (Fault::Oversized(100 * 1024), "oversized body"),
+        (Fault::Reset, "connection reset before the answer"),
         (
             Fault::Redirect("http://127.0.0.1:1/elsewhere".into()),
             "redirect",
@@ -55,7 +56,7 @@ async fn endpoint_faults_are_keys_unavailable() {
             Fault::Status(code) => KeyFetchError::Status(code),
             Fault::Redirect(_) => KeyFetchError::Status(302),
             Fault::Oversized(_) => KeyFetchError::BodyTooLarge { limit: 64 * 1024 },
-            Fault::Reset => KeyFetchError::Body,
+            Fault::Reset => KeyFetchError::Request,
             _ => KeyFetchError::NotAKeySet,
         };
         assert_eq!(e, &expected, "{what}");

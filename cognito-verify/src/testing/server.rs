@@ -36,7 +36,13 @@ pub enum Fault {
     Delay(Duration),
     /// Answer `302 Found` to this location.
     Redirect(String),
-    /// Send the headers, then abort the connection (as a reset or a crash mid-response does).
+    /// Abort the connection without answering (as a crash or a reset before the response
+    /// does): the response body fails before its first byte, so the server drops the connection
+    /// unanswered and the client sees its request fail ([`KeyFetchError::Request`]). A reset in
+    /// the middle of a body is a different failure (`KeyFetchError::Body`); `tests/faults.rs`
+    /// makes one with a proxy that cuts the connection.
+    ///
+    /// [`KeyFetchError::Request`]: crate::KeyFetchError::Request
     Reset,
 }
 
