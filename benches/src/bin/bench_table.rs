@@ -5,7 +5,9 @@
 //! cargo run -p cognito-verify-benches --bin bench_table [-- CRITERION_DIR]
 //! ```
 //!
-//! `CRITERION_DIR` defaults to `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
+//! `CRITERION_DIR` defaults to where criterion writes: `$CARGO_TARGET_DIR/criterion`, a relative
+//! `CARGO_TARGET_DIR` being taken from this package's folder (criterion runs there), else the
+//! workspace's `target/criterion`.
 
 use std::path::{Path, PathBuf};
 
@@ -194,8 +196,11 @@ fn main() -> Result<(), SetupError> {
     let dir = match std::env::args().nth(1) {
         Some(dir) => PathBuf::from(dir),
         None => {
-            PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
-                .join("criterion")
+            let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+            match std::env::var_os("CARGO_TARGET_DIR") {
+                Some(dir) => package.join(dir).join("criterion"),
+                None => package.join("../target/criterion"),
+            }
         }
     };
     println!(
