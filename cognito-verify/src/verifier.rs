@@ -13,7 +13,7 @@ use crate::hook::VerifyHook;
 use crate::jwks::KeySource;
 use crate::rules::client::ClientPolicy;
 use crate::rules::{self, Policy, issuer, time};
-use crate::token;
+use crate::token::{self, HeaderMemo};
 use crate::token_cache::{Entry, TokenCache};
 
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
@@ -49,6 +49,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn VerifyHook>>,
     token_cache: Option<TokenCache>,
+    /// Headers of verified tokens, parsed once.
+    headers: HeaderMemo,
 }
 
 /// Size of the verified-token cache.
@@ -103,6 +105,7 @@ impl Verifier {
                 clock,
                 hook,
                 token_cache,
+                headers: HeaderMemo::default(),
             }),
         }
     }
@@ -144,7 +147,7 @@ impl Verifier {
         let inner = &*self.inner;
         let started = inner.clock.now();
         let mut signature = token::signature_buf();
-        let parsed = token::parse(token, &mut signature)?;
+        let parsed = token::parse(token, &mut signature, &inner.headers)?;
         let issuer_index = issuer::select(
             &parsed.claims,
             inner.issuers.iter().map(|p| p.issuer.as_str()),
@@ -172,6 +175,8 @@ impl Verifier {
             &inner.policy,
             unix_seconds(started),
         )?;
+        // Signed by the pool's key and issued for this verifier: the header is worth keeping.
+        inner.headers.remember(parsed.header_b64, &parsed.header);
         let token::ParsedToken {
             claims, payload, ..
         } = parsed;

@@ -3,7 +3,7 @@
 use std::mem::MaybeUninit;
 
 use super::base64url::{self, DecodeError};
-use super::header::{self, Header};
+use super::header::{Header, HeaderMemo};
 use super::json::{Object, parse_object};
 use crate::defaults::MAX_TOKEN_BYTES;
 use crate::error::{Error, Malformed, TokenPart};
@@ -13,6 +13,8 @@ use crate::error::{Error, Malformed, TokenPart};
 pub(crate) struct ParsedToken<'a> {
     /// `header "." payload`, exactly as received: the bytes the signature covers.
     pub(crate) signing_input: &'a str,
+    /// The header's base64url text (for [`HeaderMemo::remember`]).
+    pub(crate) header_b64: &'a str,
     pub(crate) header: Header,
     /// The claims, parsed (members with a claim name in [`CLAIM_NAMES`] in slots).
     pub(crate) claims: Object,
@@ -69,6 +71,7 @@ super::json::member_names!(
 pub(crate) fn parse<'a>(
     token: &'a str,
     signature: &'a mut SignatureBuf,
+    headers: &HeaderMemo,
 ) -> Result<ParsedToken<'a>, Error> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Error::TokenTooLarge {
@@ -84,12 +87,7 @@ pub(crate) fn parse<'a>(
         Malformed::NotThreeParts,
     ))?;
 
-    let header_json = decode(header_b64, TokenPart::Header)?;
-    let header = Header::from_object(parse_object(
-        &header_json,
-        TokenPart::Header,
-        &header::NAMES,
-    )?)?;
+    let header = headers.header(header_b64)?;
     // A fourth part would leave a '.' in the payload, which base64url refuses; it is told apart
     // only then, so a valid token's payload is scanned once, by the decoder.
     let payload = decode(payload_b64, TokenPart::Payload).map_err(|e| {
@@ -112,6 +110,7 @@ pub(crate) fn parse<'a>(
     };
     Ok(ParsedToken {
         signing_input,
+        header_b64,
         header,
         claims,
         payload,

@@ -4,12 +4,16 @@
 //! URI, never from a location the token names. `typ` is ignored (Cognito omits it, emulators
 //! send `"JWT"`).
 
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use serde_json::Value;
 
-use super::json::Object;
+use super::base64url;
+use super::json::{Object, parse_object};
 
 use crate::defaults::MAX_KID_BYTES;
-use crate::error::Error;
+use crate::error::{Error, Malformed, TokenPart};
 use crate::rules::algorithm::Algorithm;
 
 super::json::member_names!(
@@ -18,7 +22,7 @@ super::json::member_names!(
 );
 
 /// The parts of a JOSE header the verifier acts on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Header {
     pub(crate) alg: Algorithm,
     pub(crate) kid: String,
@@ -39,5 +43,114 @@ impl Header {
             return Err(Error::UnsupportedCriticalHeader);
         }
         Ok(Header { alg, kid })
+    }
+}
+
+/// Decodes and parses a header (its base64url text).
+fn parse(b64: &str) -> Result<Header, Error> {
+    if b64.is_empty() {
+        return Err(Error::malformed(TokenPart::Header, Malformed::EmptyPart));
+    }
+    let json = base64url::decode_to_vec(b64)
+        .map_err(|_| Error::malformed(TokenPart::Header, Malformed::Base64))?;
+    Header::from_object(parse_object(&json, TokenPart::Header, &NAMES)?)
+}
+
+/// How many verified headers a [`HeaderMemo`] keeps: a pool signs with one key at a time, two
+/// during a rotation; a verifier of several pools sees a few more.
+const MEMO_HEADERS: usize = 4;
+
+/// The headers of tokens that verified, with what they parse to: every token a pool signs with
+/// one key carries the same header text, so a later token with exactly that text skips decoding
+/// and parsing it (the result is a function of the text alone). Only headers of verified tokens
+/// are remembered, so other input cannot fill or churn it. Read with one `ArcSwap` load.
+#[derive(Debug)]
+pub(crate) struct HeaderMemo {
+    recent: ArcSwap<Vec<(Box<str>, Header)>>,
+}
+
+impl Default for HeaderMemo {
+    fn default() -> Self {
+        HeaderMemo {
+            recent: ArcSwap::from_pointee(Vec::new()),
+        }
+    }
+}
+
+impl HeaderMemo {
+    /// The header of base64url text `b64`: remembered, or decoded and parsed.
+    pub(crate) fn header(&self, b64: &str) -> Result<Header, Error> {
+        let recent = self.recent.load();
+        match recent.iter().find(|(text, _)| **text == *b64) {
+            Some((_, header)) => Ok(header.clone()),
+            None => parse(b64),
+        }
+    }
+
+    /// Remembers `header`, parsed from `b64`, of a token that verified.
+    pub(crate) fn remember(&self, b64: &str, header: &Header) {
+        if self.recent.load().iter().any(|(text, _)| **text == *b64) {
+            return;
+        }
+        self.recent.rcu(|recent| {
+            let mut next = Vec::with_capacity(MEMO_HEADERS);
+            next.push((Box::from(b64), header.clone()));
+            next.extend(
+                recent
+                    .iter()
+                    .filter(|(text, _)| **text != *b64)
+                    .take(MEMO_HEADERS - 1)
+                    .cloned(),
+            );
+            Arc::new(next)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::b64;
+
+    fn header_text(kid: &str) -> String {
+        b64(serde_json::json!({ "kid": kid, "alg": "RS256" }).to_string())
+    }
+
+    #[test]
+    fn remembers_recent_verified_headers_only() {
+        let memo = HeaderMemo::default();
+        let a = header_text("a");
+        let parsed = memo.header(&a).map(|h| h.kid);
+        assert_eq!(parsed.as_deref(), Ok("a"));
+        assert!(
+            memo.recent.load().is_empty(),
+            "parsing alone remembers nothing"
+        );
+        let header = memo.header(&a).unwrap();
+        memo.remember(&a, &header);
+        memo.remember(&a, &header);
+        assert_eq!(memo.recent.load().len(), 1);
+        for kid in ["b", "c", "d", "e"] {
+            let text = header_text(kid);
+            let header = memo.header(&text).unwrap();
+            memo.remember(&text, &header);
+        }
+        let kept: Vec<String> = memo
+            .recent
+            .load()
+            .iter()
+            .map(|(_, h)| h.kid.clone())
+            .collect();
+        assert_eq!(kept, ["e", "d", "c", "b"]);
+        // Forgotten or never seen, a header is parsed again, with the same result and errors.
+        assert_eq!(memo.header(&a).map(|h| h.kid).as_deref(), Ok("a"));
+        assert_eq!(
+            memo.header("").map(|h| h.kid),
+            Err(Error::malformed(TokenPart::Header, Malformed::EmptyPart))
+        );
+        assert_eq!(
+            memo.header("e30").map(|h| h.kid),
+            Err(Error::UnsupportedAlgorithm)
+        );
     }
 }

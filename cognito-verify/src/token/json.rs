@@ -139,6 +139,9 @@ impl Object {
 
     /// Every member left, as a map.
     pub(crate) fn into_map(self) -> Map<String, Value> {
+        if self.members.iter().all(|(_, value)| value.is_none()) {
+            return Map::new();
+        }
         let names = self.names.list;
         let mut map = Map::new();
         for (name, value) in self.members {

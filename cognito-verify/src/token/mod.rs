@@ -9,6 +9,7 @@ mod header;
 pub(crate) mod json;
 
 pub(crate) use compact::{CLAIM_NAMES, ParsedToken, parse, signature_buf};
+pub(crate) use header::HeaderMemo;
 pub(crate) use json::Object;
 
 /// Test helper: a JSON value parsed as a payload.
