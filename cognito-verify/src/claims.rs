@@ -374,6 +374,27 @@ impl Verified {
         })
     }
 
+    /// A copy that shares nothing with `self` (no reference count in common), for a thread
+    /// that will clone it often (the token cache's per-thread front).
+    pub(crate) fn detached(&self) -> Self {
+        let inner = &*self.inner;
+        Verified {
+            inner: Arc::new(VerifiedInner {
+                claims: inner.claims.clone(),
+                payload: inner.payload.clone(),
+                raw: inner.raw.clone(),
+                pool: inner.pool,
+                user_pool_id: Arc::from(&*inner.user_pool_id),
+            }),
+        }
+    }
+
+    /// Whether `self` and `other` are the same allocation (tests of the cache's sharing).
+    #[cfg(test)]
+    pub(crate) fn shares_with(&self, other: &Verified) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The typed claims.
     pub fn claims(&self) -> &CognitoClaims {
         &self.inner.claims

@@ -114,6 +114,21 @@ pub const TOKEN_CACHE_SEGMENTS: usize = 16;
 /// (one at least), so each can still hold ≈ 50 tokens and no token is too big for its segment.
 pub const TOKEN_CACHE_MIN_SEGMENT_BYTES: u64 = 256 * 1024;
 
+/// Slots in each thread's front of the verified-token cache (see `token_cache.rs`).
+///
+/// A front answers a token hit again on the same thread without touching memory other threads
+/// write, so cache hits scale with cores. Eight slots cover a thread's hottest tokens (service
+/// accounts, a busy user) and cost at most eight entries per thread (≈ 25 KiB), beyond the byte
+/// budget, for as long as they are not replaced.
+pub const TOKEN_CACHE_FRONT_SLOTS: usize = 8;
+
+/// Hits on one thread after which its front slot keeps a private copy of the claims.
+///
+/// Returning shared claims increments one reference count, a cache line every core hitting that
+/// token writes; a private copy (≈ 1 µs to make, ≈ 3 KiB) removes it. Sixteen hits amortise the
+/// copy and keep tokens seen only a few times per thread from paying it.
+pub const TOKEN_CACHE_FRONT_PRIVATE_AFTER: u32 = 16;
+
 /// A cached token not presented again for this long is dropped.
 ///
 /// Clients re-send the same token for its whole life (60 min by default); ten idle minutes means

@@ -9,13 +9,24 @@
 //!   drop the entry). The user's hook runs on every hit.
 //! - Bounded by an estimated byte budget (moka's TinyLFU eviction) and an idle timeout; split into
 //!   [`TOKEN_CACHE_SEGMENTS`] segments so cores hitting different tokens do not contend.
+//! - In front of moka, each thread keeps its last few hits ([`TOKEN_CACHE_FRONT_SLOTS`] slots):
+//!   a token hit again on the same thread is answered without touching anything another thread
+//!   writes. After [`TOKEN_CACHE_FRONT_PRIVATE_AFTER`] hits a slot holds its own copy of the
+//!   claims, so even one token hit on every core at once (one service account's M2M token) has no
+//!   shared reference count. Front slots are checked exactly as moka hits are, hold entries of at
+//!   most that many tokens per thread, and are replaced, never grown.
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use moka::sync::SegmentedCache;
 
 use crate::claims::Verified;
-use crate::defaults::{TOKEN_CACHE_IDLE, TOKEN_CACHE_MIN_SEGMENT_BYTES, TOKEN_CACHE_SEGMENTS};
+use crate::defaults::{
+    TOKEN_CACHE_FRONT_PRIVATE_AFTER, TOKEN_CACHE_FRONT_SLOTS, TOKEN_CACHE_IDLE,
+    TOKEN_CACHE_MIN_SEGMENT_BYTES, TOKEN_CACHE_SEGMENTS,
+};
 
 /// Fixed overhead per entry, in bytes: moka's node, the `Arc`s, the map slots (measured order of
 /// magnitude; the estimate only has to be proportionate).
@@ -24,6 +35,8 @@ const ENTRY_OVERHEAD_BYTES: usize = 256;
 /// What a hit needs to re-check and return.
 #[derive(Debug)]
 pub(crate) struct Entry {
+    /// The token (the same text as the entry's key).
+    token: Arc<str>,
     pub(crate) verified: Verified,
     /// The index of the issuer (and so of the key source) that verified it.
     pub(crate) issuer: usize,
@@ -35,6 +48,7 @@ pub(crate) struct Entry {
 
 impl Entry {
     pub(crate) fn new(
+        token: &str,
         verified: Verified,
         issuer: usize,
         kid: &str,
@@ -42,6 +56,7 @@ impl Entry {
         claims_bytes: usize,
     ) -> Self {
         Entry {
+            token: Arc::from(token),
             verified,
             issuer,
             kid: kid.into(),
@@ -54,6 +69,35 @@ impl Entry {
 /// A bounded map from token text to its verification.
 pub(crate) struct TokenCache {
     cache: SegmentedCache<Arc<str>, Arc<Entry>, foldhash::fast::RandomState>,
+    /// Tells this cache's slots in the per-thread fronts from other caches'.
+    id: u64,
+}
+
+/// Ids of token caches; never reused, so a front slot can only match the cache that filled it.
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One slot of a thread's front.
+struct Slot {
+    cache: u64,
+    entry: Arc<Entry>,
+    hits: u32,
+    /// This thread's own copy of the claims, made after enough hits.
+    private: Option<Verified>,
+}
+
+thread_local! {
+    /// This thread's front: direct-mapped slots (a token has exactly one place).
+    static FRONT: RefCell<[Option<Slot>; TOKEN_CACHE_FRONT_SLOTS]> =
+        const { RefCell::new([const { None }; TOKEN_CACHE_FRONT_SLOTS]) };
+}
+
+/// The front slot of `token`, from its last bytes (signature characters, which are what tells
+/// real tokens apart). A token made to share a slot can only evict an entry from a front.
+fn front_slot(token: &str) -> usize {
+    let tail = &token.as_bytes()[token.len().saturating_sub(8)..];
+    let word = tail.iter().fold(0u64, |word, &b| word << 8 | u64::from(b));
+    let spread = word.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    usize::try_from(spread).unwrap_or(0) % TOKEN_CACHE_FRONT_SLOTS
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -75,19 +119,69 @@ impl TokenCache {
             })
             .time_to_idle(TOKEN_CACHE_IDLE)
             .build_with_hasher(foldhash::fast::RandomState::default());
-        TokenCache { cache }
+        TokenCache {
+            cache,
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+        }
     }
 
-    pub(crate) fn get(&self, token: &str) -> Option<Arc<Entry>> {
-        self.cache.get(token)
+    /// The cached verification of exactly `token`, if `holds` says it still holds (expiry, key);
+    /// one that no longer holds is dropped.
+    pub(crate) fn get(&self, token: &str, holds: impl Fn(&Entry) -> bool) -> Option<Verified> {
+        let at = front_slot(token);
+        // From this thread's front, touching nothing shared.
+        let front = FRONT.try_with(|front| {
+            let mut front = front.try_borrow_mut().ok()?;
+            let slot = front[at].as_mut()?;
+            if slot.cache != self.id || *slot.entry.token != *token {
+                return None;
+            }
+            if !holds(&slot.entry) {
+                front[at] = None;
+                return Some(None);
+            }
+            slot.hits = slot.hits.saturating_add(1);
+            if slot.private.is_none() && slot.hits >= TOKEN_CACHE_FRONT_PRIVATE_AFTER {
+                slot.private = Some(slot.entry.verified.detached());
+            }
+            Some(Some(
+                slot.private
+                    .as_ref()
+                    .unwrap_or(&slot.entry.verified)
+                    .clone(),
+            ))
+        });
+        match front {
+            Ok(Some(Some(verified))) => return Some(verified),
+            Ok(Some(None)) => {
+                self.cache.invalidate(token);
+                return None;
+            }
+            _ => {}
+        }
+        // From moka; a hit takes the front slot.
+        let entry = self.cache.get(token)?;
+        if !holds(&entry) {
+            self.cache.invalidate(token);
+            return None;
+        }
+        let verified = entry.verified.clone();
+        let _ = FRONT.try_with(|front| {
+            if let Ok(mut front) = front.try_borrow_mut() {
+                front[at] = Some(Slot {
+                    cache: self.id,
+                    entry,
+                    hits: 0,
+                    private: None,
+                });
+            }
+        });
+        Some(verified)
     }
 
-    pub(crate) fn insert(&self, token: &str, entry: Entry) {
-        self.cache.insert(token.into(), Arc::new(entry));
-    }
-
-    pub(crate) fn remove(&self, token: &str) {
-        self.cache.invalidate(token);
+    /// Caches `entry` under its token.
+    pub(crate) fn insert(&self, entry: Entry) {
+        self.cache.insert(entry.token.clone(), Arc::new(entry));
     }
 
     /// Entries and their estimated bytes (after pending maintenance).
@@ -111,6 +205,66 @@ fn entry_bytes(token: &str, entry: &Entry) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::token_use::ActualUse;
+
+    fn verified(sub: &str) -> Verified {
+        let claims = serde_json::json!({
+            "sub": sub, "iss": "https://issuer", "client_id": "c", "token_use": "access",
+            "exp": 2_000_000_000u64, "scope": "openid", "cognito:groups": ["g"],
+        });
+        let payload = claims.to_string().into_bytes();
+        Verified::new(
+            crate::token::test_object(&claims),
+            payload,
+            ActualUse::Access,
+            0,
+            Arc::from("pool"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_front_answers_rechecks_and_goes_private_after_enough_hits() {
+        let cache = TokenCache::new(1 << 20);
+        let original = verified("u1");
+        cache.insert(Entry::new("h.p.sig1", original.clone(), 0, "k", 1, 100));
+        // First hit: from moka, the shared claims; it takes the front slot.
+        let first = cache.get("h.p.sig1", |_| true).unwrap();
+        assert!(first.shares_with(&original));
+        for _ in 1..TOKEN_CACHE_FRONT_PRIVATE_AFTER {
+            assert!(
+                cache
+                    .get("h.p.sig1", |_| true)
+                    .unwrap()
+                    .shares_with(&original)
+            );
+        }
+        // Enough hits on this thread: its own copy, equal and unshared.
+        let private = cache.get("h.p.sig1", |_| true).unwrap();
+        assert!(!private.shares_with(&original));
+        assert_eq!(private.claims(), original.claims());
+        assert_eq!(private.raw_claims(), original.raw_claims());
+        // Exactly the token: another text in the same slot or not is a miss.
+        assert!(cache.get("h.p.sig2", |_| true).is_none());
+        assert!(cache.get("h.p.sig", |_| true).is_none());
+        // A failed re-check drops the token from the front and from moka alike.
+        assert!(cache.get("h.p.sig1", |_| false).is_none());
+        assert!(cache.get("h.p.sig1", |_| true).is_none());
+    }
+
+    #[test]
+    fn front_slots_belong_to_one_cache() {
+        let (a, b) = (TokenCache::new(1 << 20), TokenCache::new(1 << 20));
+        a.insert(Entry::new("h.p.s", verified("a"), 0, "k", 1, 100));
+        for _ in 0..2 * TOKEN_CACHE_FRONT_PRIVATE_AFTER {
+            assert!(a.get("h.p.s", |_| true).is_some());
+        }
+        assert!(b.get("h.p.s", |_| true).is_none(), "b never cached it");
+        b.insert(Entry::new("h.p.s", verified("b"), 0, "k", 1, 100));
+        let from_b = b.get("h.p.s", |_| true).unwrap();
+        assert_eq!(from_b.subject(), "b");
+        assert_eq!(a.get("h.p.s", |_| true).unwrap().subject(), "a");
+    }
 
     #[test]
     fn small_budgets_get_fewer_segments() {

@@ -125,21 +125,18 @@ impl Verifier {
         Ok(verified)
     }
 
-    /// The cached verification of exactly this token, if it still holds.
+    /// The cached verification of exactly this token, if it still holds: not expired, and its
+    /// key still in its pool's usable key set.
     fn cached(&self, token: &str) -> Option<Verified> {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
-        let entry = cache.get(token)?;
         let now = inner.clock.now();
-        let pool = inner.issuers.get(entry.issuer)?;
-        let holds = time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
-            && pool.keys.with_key(&entry.kid, now, |_| ()).is_ok();
-        if holds {
-            Some(entry.verified.clone())
-        } else {
-            cache.remove(token);
-            None
-        }
+        cache.get(token, |entry| {
+            inner.issuers.get(entry.issuer).is_some_and(|pool| {
+                time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
+                    && pool.keys.with_key(&entry.kid, now, |_| ()).is_ok()
+            })
+        })
     }
 
     /// Every check but the hook, without the cache; caches the result.
@@ -190,14 +187,14 @@ impl Verifier {
         rules::check_requirements(&verified, &inner.policy)?;
         if let Some(cache) = &inner.token_cache {
             // The typed claims and the payload text are each about the size of the token.
-            let entry = Entry::new(
+            cache.insert(Entry::new(
+                token,
                 verified.clone(),
                 issuer_index,
                 kid,
                 checked.exp,
                 2 * token.len(),
-            );
-            cache.insert(token, entry);
+            ));
         }
         Ok(verified)
     }

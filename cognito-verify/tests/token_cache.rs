@@ -140,3 +140,51 @@ async fn disabled_cache_reports_none_and_the_default_is_on() {
         .unwrap();
     assert!(default.token_cache_stats().is_some());
 }
+
+/// A token hit many times on one thread is answered from that thread's front (and, after enough
+/// hits, from its own copy of the claims): every re-check still applies there.
+#[tokio::test]
+async fn a_hot_token_is_rechecked_on_every_hit() {
+    let mut s = Setup::new().await;
+    let v = s
+        .builder(TokenUse::Access)
+        .token_cache_max_bytes(1 << 20)
+        .leeway(Duration::ZERO)
+        .key_refresh_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let other = s
+        .builder(TokenUse::Id)
+        .token_cache_max_bytes(1 << 20)
+        .build()
+        .unwrap();
+    let expiring = s.issuer.access_token().expires_in(30).sign();
+    let token = s.issuer.access_token().expires_in(3600).sign();
+    for _ in 0..100 {
+        assert_eq!(kind(&v.verify(&token).await), "ok");
+        assert_eq!(kind(&v.verify(&expiring).await), "ok");
+    }
+    // Another verifier on this thread answers for its own configuration.
+    assert_eq!(kind(&other.verify(&token).await), "invalid_token_use");
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    // Expiry.
+    s.clock.advance(Duration::from_secs(30));
+    assert_eq!(kind(&v.verify(&expiring).await), "expired");
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    // The key leaves the JWKS: once the refresh lands, the hot token is refused.
+    let old_kid = s.issuer.signing_key().kid().to_owned();
+    s.issuer.rotate();
+    s.issuer.remove_key(&old_kid);
+    s.publish();
+    s.clock.advance(Duration::from_secs(61));
+    let _ = v.verify(&token).await;
+    for _ in 0..100 {
+        if s.server.fetch_count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(kind(&v.verify(&token).await), "unknown_kid");
+    assert_eq!(v.token_cache_stats().unwrap().entries, 0);
+}
