@@ -268,13 +268,7 @@ async fn rotation_new_kid_is_picked_up_and_removed_kid_is_dropped_on_refresh() {
     s.clock.advance(Duration::from_secs(601));
     // Past the refresh interval the held keys still answer while a refresh runs in the background.
     let _ = v.verify(&new_token).await;
-    for _ in 0..100 {
-        if s.server.fetch_count() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.settle_after_fetches(3).await;
     assert_eq!(s.server.fetch_count(), 3);
     assert_eq!(kind(&v.verify(&new_token).await), "ok");
     // The old kid is now unknown; the unknown-kid refetch was spent on the rotation above, and

@@ -47,6 +47,18 @@ impl Setup {
     pub(crate) fn publish(&self) {
         self.server.set_jwks(self.issuer.jwks_json());
     }
+
+    /// Waits (up to 2 s) until the server has answered `fetches` fetches in all, then a moment
+    /// more for a background refresh to store what it fetched.
+    pub(crate) async fn settle_after_fetches(&self, fetches: u64) {
+        for _ in 0..100 {
+            if self.server.fetch_count() >= fetches {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The kind of the error, or "ok".
