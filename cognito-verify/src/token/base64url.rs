@@ -11,6 +11,8 @@ use std::mem::MaybeUninit;
 
 use base64_simd::{Out, URL_SAFE_NO_PAD};
 
+use crate::error::{Error, Malformed, TokenPart};
+
 /// Why a part did not decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DecodeError {
@@ -18,6 +20,15 @@ pub(crate) enum DecodeError {
     Invalid,
     /// Valid, but longer than the output buffer.
     TooLong,
+}
+
+/// Decodes one part of a token; an empty part and a part that is not strict base64url are
+/// malformed tokens, each with its own reason.
+pub(crate) fn decode_part(part: &str, which: TokenPart) -> Result<Vec<u8>, Error> {
+    if part.is_empty() {
+        return Err(Error::malformed(which, Malformed::EmptyPart));
+    }
+    decode_to_vec(part).map_err(|_| Error::malformed(which, Malformed::Base64))
 }
 
 /// Decodes `text` into a new vector.

@@ -13,7 +13,7 @@ use super::base64url;
 use super::json::{Object, parse_object};
 
 use crate::defaults::MAX_KID_BYTES;
-use crate::error::{Error, Malformed, TokenPart};
+use crate::error::{Error, TokenPart};
 use crate::rules::algorithm::Algorithm;
 
 super::json::member_names!(
@@ -48,11 +48,7 @@ impl Header {
 
 /// Decodes and parses a header (its base64url text).
 fn parse(b64: &str) -> Result<Header, Error> {
-    if b64.is_empty() {
-        return Err(Error::malformed(TokenPart::Header, Malformed::EmptyPart));
-    }
-    let json = base64url::decode_to_vec(b64)
-        .map_err(|_| Error::malformed(TokenPart::Header, Malformed::Base64))?;
+    let json = base64url::decode_part(b64, TokenPart::Header)?;
     Header::from_object(parse_object(&json, TokenPart::Header, &NAMES)?)
 }
 
@@ -110,6 +106,7 @@ impl HeaderMemo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Malformed;
     use crate::testing::b64;
 
     fn header_text(kid: &str) -> String {
