@@ -461,26 +461,15 @@ mod tests {
 
     #[test]
     fn refuses_duplicates_even_when_escaped() {
-        assert_eq!(
-            reason(r#"{"zz":1,"zz":2}"#),
-            Some(Malformed::DuplicateMember)
-        );
-        assert_eq!(
-            reason(r#"{"zz":1,"\u007az":2}"#),
-            Some(Malformed::DuplicateMember)
-        );
-        assert_eq!(
-            reason(r#"{"exp":1,"exp":2}"#),
-            Some(Malformed::DuplicateMember)
-        );
-        assert_eq!(
-            reason(r#"{"exp":1,"\u0065xp":2}"#),
-            Some(Malformed::DuplicateMember)
-        );
-        assert_eq!(
-            reason(r#"{"a":{"b":1,"b":1}}"#),
-            Some(Malformed::DuplicateMember)
-        );
+        for json in [
+            r#"{"zz":1,"zz":2}"#,
+            r#"{"zz":1,"\u007az":2}"#,
+            r#"{"exp":1,"exp":2}"#,
+            r#"{"exp":1,"\u0065xp":2}"#,
+            r#"{"a":{"b":1,"b":1}}"#,
+        ] {
+            assert_eq!(reason(json), Some(Malformed::DuplicateMember), "{json}");
+        }
     }
 
     #[test]
