@@ -42,26 +42,16 @@ pub(crate) struct Entry {
     pub(crate) issuer: usize,
     pub(crate) kid: Box<str>,
     pub(crate) exp: u64,
-    /// Estimated size of the claims, computed once at insertion.
-    claims_bytes: usize,
 }
 
 impl Entry {
-    pub(crate) fn new(
-        token: &str,
-        verified: Verified,
-        issuer: usize,
-        kid: &str,
-        exp: u64,
-        claims_bytes: usize,
-    ) -> Self {
+    pub(crate) fn new(token: &str, verified: Verified, issuer: usize, kid: &str, exp: u64) -> Self {
         Entry {
             token: Arc::from(token),
             verified,
             issuer,
             kid: kid.into(),
             exp,
-            claims_bytes,
         }
     }
 }
@@ -114,8 +104,8 @@ impl TokenCache {
     pub(crate) fn new(max_bytes: u64) -> Self {
         let cache = SegmentedCache::builder(segments(max_bytes))
             .max_capacity(max_bytes)
-            .weigher(|token: &Arc<str>, entry: &Arc<Entry>| {
-                u32::try_from(entry_bytes(token, entry)).unwrap_or(u32::MAX)
+            .weigher(|_: &Arc<str>, entry: &Arc<Entry>| {
+                u32::try_from(entry_bytes(entry)).unwrap_or(u32::MAX)
             })
             .time_to_idle(TOKEN_CACHE_IDLE)
             .build_with_hasher(foldhash::fast::RandomState::default());
@@ -197,9 +187,10 @@ fn segments(max_bytes: u64) -> usize {
     fit.clamp(1, TOKEN_CACHE_SEGMENTS)
 }
 
-/// Estimated bytes an entry holds: the token twice (key and nothing else), the claims, overhead.
-fn entry_bytes(token: &str, entry: &Entry) -> usize {
-    token.len() + entry.kid.len() + entry.claims_bytes + ENTRY_OVERHEAD_BYTES
+/// Estimated bytes an entry holds: the token text (shared by key and entry), the typed claims and
+/// the payload text (each about the size of the token), the kid, overhead.
+fn entry_bytes(entry: &Entry) -> usize {
+    3 * entry.token.len() + entry.kid.len() + ENTRY_OVERHEAD_BYTES
 }
 
 #[cfg(test)]
@@ -227,7 +218,7 @@ mod tests {
     fn the_front_answers_rechecks_and_goes_private_after_enough_hits() {
         let cache = TokenCache::new(1 << 20);
         let original = verified("u1");
-        cache.insert(Entry::new("h.p.sig1", original.clone(), 0, "k", 1, 100));
+        cache.insert(Entry::new("h.p.sig1", original.clone(), 0, "k", 1));
         // First hit: from moka, the shared claims; it takes the front slot.
         let first = cache.get("h.p.sig1", |_| true).unwrap();
         assert!(first.shares_with(&original));
@@ -255,12 +246,12 @@ mod tests {
     #[test]
     fn front_slots_belong_to_one_cache() {
         let (a, b) = (TokenCache::new(1 << 20), TokenCache::new(1 << 20));
-        a.insert(Entry::new("h.p.s", verified("a"), 0, "k", 1, 100));
+        a.insert(Entry::new("h.p.s", verified("a"), 0, "k", 1));
         for _ in 0..2 * TOKEN_CACHE_FRONT_PRIVATE_AFTER {
             assert!(a.get("h.p.s", |_| true).is_some());
         }
         assert!(b.get("h.p.s", |_| true).is_none(), "b never cached it");
-        b.insert(Entry::new("h.p.s", verified("b"), 0, "k", 1, 100));
+        b.insert(Entry::new("h.p.s", verified("b"), 0, "k", 1));
         let from_b = b.get("h.p.s", |_| true).unwrap();
         assert_eq!(from_b.subject(), "b");
         assert_eq!(a.get("h.p.s", |_| true).unwrap().subject(), "a");
