@@ -6,11 +6,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, TokenPart};
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::ActualUse;
 use crate::rules::{groups, scope};
-use crate::token::{CLAIM_NAMES, Object};
+use crate::token::json::parse_object;
+use crate::token::{CLAIM_NAMES, Json, Object};
 
 /// The claims of a Cognito access token.
 ///
@@ -66,30 +67,24 @@ pub struct AccessClaims {
     pub extra: Map<String, Value>,
 }
 
-impl AccessClaims {
-    /// Builds the typed claims by moving the values out of the parsed payload; every member
-    /// without a field goes to `extra`.
-    pub(crate) fn from_object(object: Object) -> Result<Self, Error> {
-        let mut f = Fields::new(object, "a Cognito access token");
-        Ok(AccessClaims {
-            sub: f.string(slot!("sub"))?,
-            iss: f.string(slot!("iss"))?,
-            client_id: f.string(slot!("client_id"))?,
-            token_use: f.string(slot!("token_use"))?,
-            scope: f.opt_string(slot!("scope"))?,
-            groups: f.strings(slot!("cognito:groups"))?,
-            username: f.opt_string(slot!("username"))?,
-            exp: f.number(slot!("exp"))?,
-            iat: f.opt_number(slot!("iat"))?,
-            auth_time: f.opt_number(slot!("auth_time"))?,
-            jti: f.opt_string(slot!("jti"))?,
-            origin_jti: f.opt_string(slot!("origin_jti"))?,
-            event_id: f.opt_string(slot!("event_id"))?,
-            version: f.opt_number(slot!("version"))?,
-            extra: f.rest(),
-        })
-    }
+typed_claims!(AccessClaims, "a Cognito access token", {
+    sub: string("sub"),
+    iss: string("iss"),
+    client_id: string("client_id"),
+    token_use: string("token_use"),
+    scope: opt_string("scope"),
+    groups: strings("cognito:groups"),
+    username: opt_string("username"),
+    exp: number("exp"),
+    iat: opt_number("iat"),
+    auth_time: opt_number("auth_time"),
+    jti: opt_string("jti"),
+    origin_jti: opt_string("origin_jti"),
+    event_id: opt_string("event_id"),
+    version: opt_number("version"),
+});
 
+impl AccessClaims {
     /// The scopes, split on spaces.
     pub fn scopes(&self) -> impl Iterator<Item = &str> + Clone {
         scope::split(self.scope.as_deref().unwrap_or(""))
@@ -172,33 +167,27 @@ pub struct IdClaims {
     pub extra: Map<String, Value>,
 }
 
-impl IdClaims {
-    /// Builds the typed claims by moving the values out of the parsed payload; every member
-    /// without a field goes to `extra`.
-    pub(crate) fn from_object(object: Object) -> Result<Self, Error> {
-        let mut f = Fields::new(object, "a Cognito id token");
-        Ok(IdClaims {
-            sub: f.string(slot!("sub"))?,
-            iss: f.string(slot!("iss"))?,
-            aud: f.string(slot!("aud"))?,
-            token_use: f.string(slot!("token_use"))?,
-            username: f.opt_string(slot!("cognito:username"))?,
-            groups: f.strings(slot!("cognito:groups"))?,
-            email: f.opt_string(slot!("email"))?,
-            email_verified: f.opt_flag(slot!("email_verified"))?,
-            phone_number: f.opt_string(slot!("phone_number"))?,
-            phone_number_verified: f.opt_flag(slot!("phone_number_verified"))?,
-            exp: f.number(slot!("exp"))?,
-            iat: f.opt_number(slot!("iat"))?,
-            auth_time: f.opt_number(slot!("auth_time"))?,
-            jti: f.opt_string(slot!("jti"))?,
-            origin_jti: f.opt_string(slot!("origin_jti"))?,
-            event_id: f.opt_string(slot!("event_id"))?,
-            nonce: f.opt_string(slot!("nonce"))?,
-            extra: f.rest(),
-        })
-    }
+typed_claims!(IdClaims, "a Cognito id token", {
+    sub: string("sub"),
+    iss: string("iss"),
+    aud: string("aud"),
+    token_use: string("token_use"),
+    username: opt_string("cognito:username"),
+    groups: strings("cognito:groups"),
+    email: opt_string("email"),
+    email_verified: opt_flag("email_verified"),
+    phone_number: opt_string("phone_number"),
+    phone_number_verified: opt_flag("phone_number_verified"),
+    exp: number("exp"),
+    iat: opt_number("iat"),
+    auth_time: opt_number("auth_time"),
+    jti: opt_string("jti"),
+    origin_jti: opt_string("origin_jti"),
+    event_id: opt_string("event_id"),
+    nonce: opt_string("nonce"),
+});
 
+impl IdClaims {
     /// A custom attribute by name, without the `custom:` prefix.
     ///
     /// Cognito sends custom attributes as strings, whatever their declared type.
@@ -220,85 +209,182 @@ macro_rules! slot {
 }
 use slot;
 
-/// Moves typed values out of a parsed payload; any value of the wrong type is a
-/// [`Error::ClaimsShape`] naming `target`. `null` counts as absent for optional claims, as serde
-/// treats it for `Option` fields.
-struct Fields {
-    object: Object,
-    target: &'static str,
+/// Declares how a claims struct is read from a parsed payload, from one list of
+/// `field: kind("claim name")` (kinds are the functions of [`read`]):
+/// - `SHAPE`, what the verifier checks before it accepts a token: each typed claim, by slot, with
+///   its kind's check ([`check_shape`]);
+/// - `from_object`, which builds the struct (on first use of the claims; see [`Verified`]), every
+///   member without a field going to `extra`.
+macro_rules! typed_claims {
+    ($ty:ident, $target:literal, { $($field:ident: $kind:ident($name:literal)),* $(,)? }) => {
+        impl $ty {
+            /// What the struct is called in a shape error.
+            const TARGET: &'static str = $target;
+
+            /// Each typed claim, with its check.
+            const SHAPE: &'static [TypedClaim] = &[$(TypedClaim {
+                slot: slot!($name),
+                name: $name,
+                check: |v| read::$kind(v).is_ok(),
+            }),*];
+
+            /// Builds the struct from a payload whose shape passed [`check_shape`] (anything
+            /// else reads as empty); `payload` is the object's text, for `extra`.
+            fn from_object(object: &Object<'_>, payload: &[u8]) -> Self {
+                $ty {
+                    $($field: read::$kind(object.slot(slot!($name)))
+                        .map(Owned::owned)
+                        .unwrap_or_default(),)*
+                    extra: extra(payload, Self::SHAPE),
+                }
+            }
+        }
+    };
+}
+use typed_claims;
+
+/// One typed claim of a claims struct.
+struct TypedClaim {
+    /// Its slot in a parsed payload.
+    slot: usize,
+    name: &'static str,
+    /// Whether a value (or its absence) is of the field's type.
+    check: fn(Option<&Json<'_>>) -> bool,
 }
 
-impl Fields {
-    fn new(object: Object, target: &'static str) -> Self {
-        Fields { object, target }
+/// Checks that every typed claim of `token_use`'s claims struct has its type (strings are strings,
+/// numbers non-negative integers, …), so that building the struct later cannot meet a surprise.
+/// `null` counts as absent for optional claims, as serde treats it for `Option` fields.
+pub(crate) fn check_shape(object: &Object<'_>, token_use: ActualUse) -> Result<(), Error> {
+    let (shape, target) = match token_use {
+        ActualUse::Access => (AccessClaims::SHAPE, AccessClaims::TARGET),
+        ActualUse::Id => (IdClaims::SHAPE, IdClaims::TARGET),
+    };
+    if shape
+        .iter()
+        .all(|claim| (claim.check)(object.slot(claim.slot)))
+    {
+        Ok(())
+    } else {
+        Err(Error::ClaimsShape { target })
     }
+}
 
-    fn shape(&self) -> Error {
-        Error::ClaimsShape {
-            target: self.target,
+/// Every member of the payload without a typed field, as a map.
+fn extra(payload: &[u8], shape: &[TypedClaim]) -> Map<String, Value> {
+    let mut map: Map<String, Value> = serde_json::from_slice(payload).unwrap_or_default();
+    for claim in shape {
+        map.remove(claim.name);
+    }
+    map
+}
+
+/// The readers of typed claims, one per kind: each borrows the value from the parsed payload, or
+/// says it has the wrong type (`Err`).
+mod read {
+    use crate::token::Json;
+
+    /// The value had the wrong type (or a required one was absent).
+    pub(super) struct Wrong;
+
+    pub(super) fn opt_string<'v>(v: Option<&'v Json<'_>>) -> Result<Option<&'v str>, Wrong> {
+        match v {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Wrong),
         }
     }
 
-    fn opt<T>(
-        &mut self,
-        slot: usize,
-        read: impl FnOnce(Value) -> Option<T>,
-    ) -> Result<Option<T>, Error> {
-        match self.object.take_slot(slot) {
-            None | Some(Value::Null) => Ok(None),
-            Some(value) => read(value).map(Some).ok_or_else(|| self.shape()),
+    pub(super) fn string<'v>(v: Option<&'v Json<'_>>) -> Result<&'v str, Wrong> {
+        opt_string(v)?.ok_or(Wrong)
+    }
+
+    pub(super) fn opt_number(v: Option<&Json<'_>>) -> Result<Option<u64>, Wrong> {
+        match v {
+            None | Some(Json::Null) => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or(Wrong),
         }
     }
 
-    fn opt_string(&mut self, slot: usize) -> Result<Option<String>, Error> {
-        self.opt(slot, |v| match v {
-            Value::String(s) => Some(s),
-            _ => None,
-        })
-    }
-
-    fn string(&mut self, slot: usize) -> Result<String, Error> {
-        self.opt_string(slot)?.ok_or_else(|| self.shape())
-    }
-
-    fn opt_number(&mut self, slot: usize) -> Result<Option<u64>, Error> {
-        self.opt(slot, |v| v.as_u64())
-    }
-
-    fn number(&mut self, slot: usize) -> Result<u64, Error> {
-        self.opt_number(slot)?.ok_or_else(|| self.shape())
+    pub(super) fn number(v: Option<&Json<'_>>) -> Result<u64, Wrong> {
+        opt_number(v)?.ok_or(Wrong)
     }
 
     /// A boolean, or the strings `"true"`/`"false"` (as emulators send).
-    fn opt_flag(&mut self, slot: usize) -> Result<Option<bool>, Error> {
-        self.opt(slot, |v| match v {
-            Value::Bool(b) => Some(b),
-            Value::String(s) if s == "true" => Some(true),
-            Value::String(s) if s == "false" => Some(false),
-            _ => None,
-        })
+    pub(super) fn opt_flag(v: Option<&Json<'_>>) -> Result<Option<bool>, Wrong> {
+        match v {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
+            Some(Json::String(s)) if s == "true" => Ok(Some(true)),
+            Some(Json::String(s)) if s == "false" => Ok(Some(false)),
+            Some(_) => Err(Wrong),
+        }
     }
 
-    /// An array of strings; absent is empty.
-    fn strings(&mut self, slot: usize) -> Result<Vec<String>, Error> {
-        let Some(value) = self.object.take_slot(slot) else {
-            return Ok(Vec::new());
-        };
-        let Value::Array(items) = value else {
-            return Err(self.shape());
-        };
-        items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s),
-                _ => Err(self.shape()),
-            })
+    /// An array of strings; absent is empty (`null` is not: Cognito omits the claim).
+    pub(super) fn strings<'v, 'a>(v: Option<&'v Json<'a>>) -> Result<Strings<'v, 'a>, Wrong> {
+        match v {
+            None => Ok(Strings(&[])),
+            Some(Json::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
+                Ok(Strings(items))
+            }
+            Some(_) => Err(Wrong),
+        }
+    }
+
+    /// Array items, all strings.
+    pub(super) struct Strings<'v, 'a>(pub(super) &'v [Json<'a>]);
+}
+
+/// A claim value read from the payload, made owned for the claims struct.
+trait Owned {
+    type Owned;
+    fn owned(self) -> Self::Owned;
+}
+
+impl Owned for &str {
+    type Owned = String;
+    fn owned(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl Owned for Option<&str> {
+    type Owned = Option<String>;
+    fn owned(self) -> Option<String> {
+        self.map(str::to_owned)
+    }
+}
+
+impl Owned for read::Strings<'_, '_> {
+    type Owned = Vec<String>;
+    fn owned(self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_owned)
             .collect()
     }
+}
 
-    /// Every member not taken.
-    fn rest(self) -> Map<String, Value> {
-        self.object.into_map()
+impl Owned for u64 {
+    type Owned = u64;
+    fn owned(self) -> u64 {
+        self
+    }
+}
+
+impl Owned for Option<u64> {
+    type Owned = Option<u64>;
+    fn owned(self) -> Option<u64> {
+        self
+    }
+}
+
+impl Owned for Option<bool> {
+    type Owned = Option<bool>;
+    fn owned(self) -> Option<bool> {
+        self
     }
 }
 
@@ -331,9 +417,29 @@ pub enum CognitoClaims {
     Id(IdClaims),
 }
 
+impl CognitoClaims {
+    /// The typed claims of a verified payload (one that passed [`check_shape`] for
+    /// `token_use`). The payload is parsed again, by the parser that accepted it, so this reads
+    /// exactly what was checked; were it ever refused, every field would read as empty.
+    fn build(payload: &[u8], token_use: ActualUse) -> Self {
+        let object = parse_object(payload, TokenPart::Payload, &CLAIM_NAMES)
+            .unwrap_or_else(|_| Object::empty(&CLAIM_NAMES));
+        match token_use {
+            ActualUse::Access => CognitoClaims::Access(AccessClaims::from_object(&object, payload)),
+            ActualUse::Id => CognitoClaims::Id(IdClaims::from_object(&object, payload)),
+        }
+    }
+}
+
 /// A verified token: its typed claims, the raw claims, and where it came from.
 ///
 /// Cheap to clone (one reference count). Every built-in rule has passed when you hold one.
+///
+/// Verifying checks every claim, the typed claims' types included, on the payload as parsed
+/// (strings borrowed from its text, nothing allocated per claim); the typed structs
+/// ([`claims`](Self::claims), [`access`](Self::access), [`subject`](Self::subject), …) are built
+/// on first use and then kept. A service that only needs the verdict, or reads its claims once
+/// per cached token, does not pay for building them on every request.
 #[derive(Debug, Clone)]
 pub struct Verified {
     inner: Arc<VerifiedInner>,
@@ -341,9 +447,14 @@ pub struct Verified {
 
 #[derive(Debug)]
 struct VerifiedInner {
-    claims: CognitoClaims,
-    /// The claims' JSON text, already checked (strict JSON, every built-in rule).
+    /// The claims' JSON text, already checked (strict JSON, every built-in rule, the typed
+    /// claims' shape).
     payload: Box<[u8]>,
+    token_use: ActualUse,
+    exp: u64,
+    /// The typed claims, built on first use: verifying checks every claim without building them
+    /// (see [`Verified`]).
+    claims: OnceLock<CognitoClaims>,
     /// `payload` as a map, made on first use.
     raw: OnceLock<Map<String, Value>>,
     pool: usize,
@@ -351,27 +462,26 @@ struct VerifiedInner {
 }
 
 impl Verified {
-    /// The typed claims from the parsed payload; `payload` is its JSON text.
+    /// A verified token: `payload` is its claims' JSON text, which passed every rule and
+    /// [`check_shape`] for `token_use`; `exp` its expiry.
     pub(crate) fn new(
-        claims: Object,
         payload: Vec<u8>,
         token_use: ActualUse,
+        exp: u64,
         pool: usize,
         user_pool_id: Arc<str>,
-    ) -> Result<Self, Error> {
-        let claims = match token_use {
-            ActualUse::Access => CognitoClaims::Access(AccessClaims::from_object(claims)?),
-            ActualUse::Id => CognitoClaims::Id(IdClaims::from_object(claims)?),
-        };
-        Ok(Verified {
+    ) -> Self {
+        Verified {
             inner: Arc::new(VerifiedInner {
-                claims,
                 payload: payload.into_boxed_slice(),
+                token_use,
+                exp,
+                claims: OnceLock::new(),
                 raw: OnceLock::new(),
                 pool,
                 user_pool_id,
             }),
-        })
+        }
     }
 
     /// A copy that shares nothing with `self` (no reference count in common), for a thread
@@ -380,8 +490,10 @@ impl Verified {
         let inner = &*self.inner;
         Verified {
             inner: Arc::new(VerifiedInner {
-                claims: inner.claims.clone(),
                 payload: inner.payload.clone(),
+                token_use: inner.token_use,
+                exp: inner.exp,
+                claims: inner.claims.clone(),
                 raw: inner.raw.clone(),
                 pool: inner.pool,
                 user_pool_id: Arc::from(&*inner.user_pool_id),
@@ -395,22 +507,22 @@ impl Verified {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// The typed claims.
+    /// The typed claims (built on first use, then kept).
     pub fn claims(&self) -> &CognitoClaims {
-        &self.inner.claims
+        let inner = &*self.inner;
+        inner
+            .claims
+            .get_or_init(|| CognitoClaims::build(&inner.payload, inner.token_use))
     }
 
     /// Whether this is an access or an id token.
     pub fn token_use(&self) -> ActualUse {
-        match self.inner.claims {
-            CognitoClaims::Access(_) => ActualUse::Access,
-            CognitoClaims::Id(_) => ActualUse::Id,
-        }
+        self.inner.token_use
     }
 
     /// The access-token claims, if this is an access token.
     pub fn access(&self) -> Option<&AccessClaims> {
-        match &self.inner.claims {
+        match self.claims() {
             CognitoClaims::Access(c) => Some(c),
             CognitoClaims::Id(_) => None,
         }
@@ -418,7 +530,7 @@ impl Verified {
 
     /// The id-token claims, if this is an id token.
     pub fn id(&self) -> Option<&IdClaims> {
-        match &self.inner.claims {
+        match self.claims() {
             CognitoClaims::Id(c) => Some(c),
             CognitoClaims::Access(_) => None,
         }
@@ -466,7 +578,7 @@ impl Verified {
 
     /// The subject (`sub`).
     pub fn subject(&self) -> &str {
-        match &self.inner.claims {
+        match self.claims() {
             CognitoClaims::Access(c) => &c.sub,
             CognitoClaims::Id(c) => &c.sub,
         }
@@ -474,10 +586,7 @@ impl Verified {
 
     /// The expiry (`exp`), seconds since the Unix epoch.
     pub fn expires_at(&self) -> u64 {
-        match &self.inner.claims {
-            CognitoClaims::Access(c) => c.exp,
-            CognitoClaims::Id(c) => c.exp,
-        }
+        self.inner.exp
     }
 
     /// The scopes (access tokens; id tokens have none).
@@ -487,7 +596,7 @@ impl Verified {
 
     /// The user's groups (`cognito:groups`).
     pub fn groups(&self) -> &[String] {
-        match &self.inner.claims {
+        match self.claims() {
             CognitoClaims::Access(c) => &c.groups,
             CognitoClaims::Id(c) => &c.groups,
         }
@@ -520,29 +629,70 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(v: Value) -> Object {
-        crate::token::test_object(&v)
+    /// The verifier's last two steps on a payload: the shape check, then (on first use) the
+    /// typed claims.
+    fn verified(v: &Value, token_use: ActualUse) -> Result<Verified, &'static str> {
+        check_shape(&crate::token::test_object(v), token_use).map_err(|e| e.kind())?;
+        let payload = v.to_string().into_bytes();
+        Ok(Verified::new(payload, token_use, 1, 0, "p".into()))
     }
 
-    /// Every typed field is taken from the payload, so `extra` holds exactly the rest.
+    /// Every typed field is read from the payload, and `extra` holds exactly the rest.
     #[test]
     fn typed_fields_leave_nothing_but_extras() {
-        let access = AccessClaims::from_object(object(json!({
+        let access = json!({
             "sub": "s", "iss": "i", "client_id": "c", "token_use": "access", "scope": "a",
-            "cognito:groups": ["g"], "username": "u", "exp": 1, "iat": 1, "auth_time": 1,
-            "jti": "j", "origin_jti": "o", "event_id": "e", "version": 2, "x": 1
-        })))
-        .unwrap();
-        assert_eq!(access.extra.keys().collect::<Vec<_>>(), ["x"]);
-        let id = IdClaims::from_object(object(json!({
+            "cognito:groups": ["g", "h\n"], "username": "u", "exp": 1, "iat": 2,
+            "auth_time": 3, "jti": "j", "origin_jti": "o", "event_id": "e", "version": 2,
+            "x": 1, "aud": "not a field of access claims"
+        });
+        let v = verified(&access, ActualUse::Access).unwrap();
+        let c = v.access().unwrap();
+        assert_eq!(
+            (
+                c.sub.as_str(),
+                c.iss.as_str(),
+                c.client_id.as_str(),
+                c.token_use.as_str()
+            ),
+            ("s", "i", "c", "access")
+        );
+        assert_eq!(c.scope.as_deref(), Some("a"));
+        assert_eq!(c.groups, ["g", "h\n"]); // an escaped string decoded
+        assert_eq!(c.username.as_deref(), Some("u"));
+        assert_eq!(
+            (c.exp, c.iat, c.auth_time, c.version),
+            (1, Some(2), Some(3), Some(2))
+        );
+        assert_eq!(
+            (
+                c.jti.as_deref(),
+                c.origin_jti.as_deref(),
+                c.event_id.as_deref()
+            ),
+            (Some("j"), Some("o"), Some("e"))
+        );
+        assert_eq!(c.extra.keys().collect::<Vec<_>>(), ["aud", "x"]);
+        // Serialized back, the typed claims are the payload.
+        assert_eq!(serde_json::to_value(c).unwrap(), access);
+
+        let id = json!({
             "sub": "s", "iss": "i", "aud": "c", "token_use": "id", "cognito:username": "u",
             "cognito:groups": ["g"], "email": "e", "email_verified": true, "phone_number": "p",
             "phone_number_verified": "false", "exp": 1, "iat": 1, "auth_time": 1, "jti": "j",
             "origin_jti": "o", "event_id": "e", "nonce": "n", "custom:x": "1"
-        })))
-        .unwrap();
-        assert_eq!(id.extra.keys().collect::<Vec<_>>(), ["custom:x"]);
-        assert_eq!(id.phone_number_verified, Some(false));
+        });
+        let v = verified(&id, ActualUse::Id).unwrap();
+        let c = v.id().unwrap();
+        assert_eq!(c.extra.keys().collect::<Vec<_>>(), ["custom:x"]);
+        assert_eq!(c.email_verified, Some(true));
+        assert_eq!(c.phone_number_verified, Some(false));
+        assert_eq!(
+            (c.aud.as_str(), c.username.as_deref(), c.nonce.as_deref()),
+            ("c", Some("u"), Some("n"))
+        );
+        assert_eq!(v.subject(), "s");
+        assert_eq!(v.groups(), ["g"]);
     }
 
     #[test]
@@ -551,28 +701,43 @@ mod tests {
             json!({"sub": "s", "iss": "i", "client_id": "c", "token_use": "access", "exp": 1});
         for (name, value) in [
             ("sub", json!(1)),
+            ("sub", json!(null)),
             ("username", json!(["u"])),
             ("version", json!(-2)),
+            ("version", json!(1.5)),
             ("cognito:groups", json!([1])),
             ("cognito:groups", json!(null)),
+            ("cognito:groups", json!("g")),
             ("exp", json!(null)),
         ] {
             let mut v = base.clone();
             v[name] = value;
             assert_eq!(
-                AccessClaims::from_object(object(v))
-                    .map(drop)
-                    .map_err(|e| e.kind()),
+                verified(&v, ActualUse::Access).map(drop),
                 Err("invalid_claims"),
                 "{name}"
             );
         }
         let mut v = base.clone();
         v["username"] = Value::Null;
-        assert_eq!(
-            AccessClaims::from_object(object(v)).map(|c| c.username),
-            Ok(None)
-        );
+        let v = verified(&v, ActualUse::Access).unwrap();
+        assert_eq!(v.access().map(|c| c.username.clone()), Some(None));
+
+        let id = json!({"sub": "s", "iss": "i", "aud": "c", "token_use": "id", "exp": 1});
+        for (name, value) in [
+            ("aud", json!(["c"])),
+            ("email_verified", json!("yes")),
+            ("phone_number_verified", json!(1)),
+            ("nonce", json!({})),
+        ] {
+            let mut v = id.clone();
+            v[name] = value;
+            assert_eq!(
+                verified(&v, ActualUse::Id).map(drop),
+                Err("invalid_claims"),
+                "{name}"
+            );
+        }
     }
 
     #[test]
@@ -581,8 +746,7 @@ mod tests {
             "sub": "s", "iss": "i", "aud": "c", "token_use": "id", "exp": 1,
             "custom:tenant": "acme", "name": "N"
         });
-        let payload = raw.to_string().into_bytes();
-        let v = Verified::new(object(raw), payload, ActualUse::Id, 0, "p".into()).unwrap();
+        let v = verified(&raw, ActualUse::Id).unwrap();
         assert_eq!(v.raw_claims().len(), 7);
         let id = v.id().unwrap();
         assert_eq!(id.custom("tenant"), Some(&json!("acme")));
@@ -590,5 +754,22 @@ mod tests {
         let out = serde_json::to_value(v.claims()).unwrap();
         assert_eq!(out["custom:tenant"], "acme");
         assert_eq!(out["aud"], "c");
+    }
+
+    /// The typed claims are built once, on first use, and shared by clones; a detached copy
+    /// builds (or copies) its own.
+    #[test]
+    fn typed_claims_are_built_once_on_first_use() {
+        let raw =
+            json!({"sub": "s", "iss": "i", "client_id": "c", "token_use": "access", "exp": 1});
+        let v = verified(&raw, ActualUse::Access).unwrap();
+        assert!(v.inner.claims.get().is_none(), "nothing built by verifying");
+        assert_eq!(v.token_use(), ActualUse::Access);
+        assert_eq!(v.expires_at(), 1);
+        assert!(v.inner.claims.get().is_none());
+        let clone = v.clone();
+        let first: *const CognitoClaims = clone.claims();
+        assert!(std::ptr::eq(first, v.claims()));
+        assert_eq!(v.detached().claims(), v.claims());
     }
 }

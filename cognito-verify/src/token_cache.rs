@@ -205,13 +205,12 @@ mod tests {
         });
         let payload = claims.to_string().into_bytes();
         Verified::new(
-            crate::token::test_object(&claims),
             payload,
             ActualUse::Access,
+            2_000_000_000,
             0,
             Arc::from("pool"),
         )
-        .unwrap()
     }
 
     #[test]

@@ -2,18 +2,19 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
 
-use crate::claims::{AccessClaims, IdClaims, Verified};
+use crate::claims::{AccessClaims, IdClaims, Verified, check_shape};
 use crate::clock::{Clock, unix_seconds};
 use crate::config::VerifierBuilder;
 use crate::error::{Error, Malformed, TokenPart};
 use crate::hook::VerifyHook;
-use crate::jwks::KeySource;
+use crate::jwks::{KeySet, KeySource, Lookup};
 use crate::rules::client::ClientPolicy;
 use crate::rules::{self, Policy, issuer, time};
-use crate::token::{self, HeaderMemo};
+use crate::token::{self, CLAIM_NAMES, HeaderMemo, Object};
 use crate::token_cache::{Entry, TokenCache};
 
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
@@ -140,61 +141,96 @@ impl Verifier {
     }
 
     /// Every check but the hook, without the cache; caches the result.
+    ///
+    /// The work is synchronous ([`verify_with`](Self::verify_with)) but for fetching a missing
+    /// key set, so the future holds only what that fetch needs: a verification's buffers and
+    /// parsed token stay on the stack instead of being copied around inside the future.
     async fn verify_uncached(&self, token: &str) -> Result<Verified, Error> {
+        let started = self.inner.clock.now();
+        match self.verify_with(token, started, None)? {
+            Step::Done(verified) => Ok(verified),
+            Step::NeedKeys { issuer, kid, miss } => {
+                let set = self.inner.issuers[issuer].keys.resolve(&kid, miss).await?;
+                // The token is parsed again (only after a key fetch), now against that set.
+                match self.verify_with(token, started, Some(&set))? {
+                    Step::Done(verified) => Ok(verified),
+                    Step::NeedKeys { .. } => Err(Error::UnknownKid),
+                }
+            }
+        }
+    }
+
+    /// Every check but the hook, at `started`, with the key from `keys` or, when `None`, from
+    /// the issuing pool's current key set (a miss there asks for a fetch: [`Step::NeedKeys`]).
+    fn verify_with(
+        &self,
+        token: &str,
+        started: SystemTime,
+        keys: Option<&KeySet>,
+    ) -> Result<Step, Error> {
         let inner = &*self.inner;
-        let started = inner.clock.now();
         let mut signature = token::signature_buf();
-        let parsed = token::parse(token, &mut signature, &inner.headers)?;
-        let issuer_index = issuer::select(
-            &parsed.claims,
-            inner.issuers.iter().map(|p| p.issuer.as_str()),
+        let mut payload = Vec::new();
+        let mut claims = Object::empty(&CLAIM_NAMES);
+        let parsed = token::parse(
+            token,
+            &mut signature,
+            &mut payload,
+            &mut claims,
+            &inner.headers,
         )?;
+        let issuer_index =
+            issuer::select(&claims, inner.issuers.iter().map(|p| p.issuer.as_str()))?;
         let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
         let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature);
 
-        match pool
-            .keys
-            .with_key(kid, started, |key| key.verify(alg, input, signature))
-        {
-            Ok(verified) => verified?,
-            Err(miss) => {
-                let set = pool.keys.resolve(kid, miss).await?;
-                set.get(kid)
-                    .ok_or(Error::UnknownKid)?
-                    .verify(alg, input, signature)?;
-            }
+        match keys {
+            Some(set) => set
+                .get(kid)
+                .ok_or(Error::UnknownKid)?
+                .verify(alg, input, signature)?,
+            None => match pool
+                .keys
+                .with_key(kid, started, |key| key.verify(alg, input, signature))
+            {
+                Ok(verified) => verified?,
+                Err(miss) => {
+                    return Ok(Step::NeedKeys {
+                        issuer: issuer_index,
+                        kid: parsed.header.kid,
+                        miss,
+                    });
+                }
+            },
         }
 
-        let checked = rules::check_claims(
-            &parsed.claims,
-            &pool.clients,
-            &inner.policy,
-            unix_seconds(started),
-        )?;
+        let checked =
+            rules::check_claims(&claims, &pool.clients, &inner.policy, unix_seconds(started))?;
+        check_shape(&claims, checked.token_use)?;
+        rules::check_requirements(&claims, checked.token_use, &inner.policy)?;
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
         inner.headers.remember(parsed.header_b64, &parsed.header);
-        let token::ParsedToken {
-            claims, payload, ..
-        } = parsed;
+        // The claims borrow the payload, which the verified token takes over.
+        let header = parsed.header;
+        drop(claims);
         let verified = Verified::new(
-            claims,
             payload,
             checked.token_use,
+            checked.exp,
             pool.pool,
             pool.user_pool_id.clone(),
-        )?;
-        rules::check_requirements(&verified, &inner.policy)?;
+        );
         if let Some(cache) = &inner.token_cache {
             cache.insert(Entry::new(
                 token,
                 verified.clone(),
                 issuer_index,
-                kid,
+                &header.kid,
                 checked.exp,
             ));
         }
-        Ok(verified)
+        Ok(Step::Done(verified))
     }
 
     /// Verifies a token given as bytes (e.g. straight from a header); non-UTF-8 input is a
@@ -260,4 +296,16 @@ impl Verifier {
             .map(|p| p.keys.fetch_count())
             .sum()
     }
+}
+
+/// How the synchronous part of a verification ends.
+enum Step {
+    /// Verified.
+    Done(Verified),
+    /// The issuing pool's key set at hand has no usable key `kid`: resolve it, then verify again.
+    NeedKeys {
+        issuer: usize,
+        kid: String,
+        miss: Lookup,
+    },
 }

@@ -7,4 +7,4 @@ mod source;
 
 pub(crate) use fetch::{FetchSettings, Fetcher};
 pub(crate) use keyset::KeySet;
-pub(crate) use source::{CacheSettings, KeySource};
+pub(crate) use source::{CacheSettings, KeySource, Lookup};

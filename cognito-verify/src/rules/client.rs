@@ -42,7 +42,7 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    fn claims(v: Value) -> Object {
+    fn claims(v: Value) -> Object<'static> {
         crate::token::test_object(&v)
     }
 

@@ -5,11 +5,9 @@
 //! verified token's typed claims, after every other check (a 403 only for an otherwise valid
 //! token).
 
-use serde_json::Value;
-
 use super::requirement::Requirement;
 use crate::error::{ClaimProblem, Error};
-use crate::token::Object;
+use crate::token::{Json, Object};
 
 const CLAIM: &str = "cognito:groups";
 
@@ -17,12 +15,21 @@ const CLAIM: &str = "cognito:groups";
 pub(crate) fn check_type(claims: &Object) -> Result<(), Error> {
     match claims.get(CLAIM) {
         None => Ok(()),
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
+        Some(Json::Array(items)) if items.iter().all(|item| item.as_str().is_some()) => Ok(()),
         Some(_) => Err(Error::InvalidClaim {
             claim: CLAIM,
             problem: ClaimProblem::WrongType,
         }),
     }
+}
+
+/// The group names in `cognito:groups` (of a token whose claims passed [`check_type`]).
+pub(crate) fn names<'o>(claims: &'o Object<'_>) -> impl Iterator<Item = &'o str> + Clone {
+    let items = match claims.get(CLAIM) {
+        Some(Json::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    items.iter().filter_map(Json::as_str)
 }
 
 /// Applies the requirement to the token's group names.

@@ -10,11 +10,8 @@ pub(crate) mod scope;
 pub(crate) mod time;
 pub(crate) mod token_use;
 
-use serde_json::Value;
-
-use crate::claims::Verified;
 use crate::error::Error;
-use crate::token::Object;
+use crate::token::{Json, Object};
 use client::ClientPolicy;
 use requirement::Requirement;
 use token_use::{ActualUse, TokenUse};
@@ -51,14 +48,24 @@ pub(crate) fn check_claims(
     Ok(Checked { token_use, exp })
 }
 
-/// The configured scope and group requirements, applied last (to the typed claims) so that a
-/// 403 is only ever answered for a token that is otherwise entirely valid.
-pub(crate) fn check_requirements(verified: &Verified, policy: &Policy) -> Result<(), Error> {
+/// The configured scope and group requirements, applied last (after every other rule and the
+/// typed claims' shape) so that a 403 is only ever answered for a token that is otherwise
+/// entirely valid. Reads the same claims as [`crate::Verified::require_scopes`]
+/// and [`crate::Verified::require_groups`]: an id token has no scopes.
+pub(crate) fn check_requirements(
+    claims: &Object<'_>,
+    token_use: ActualUse,
+    policy: &Policy,
+) -> Result<(), Error> {
     if let Some(required) = &policy.scopes {
-        verified.require_scopes(required)?;
+        let scope = match token_use {
+            ActualUse::Access => optional_str(claims, "scope")?,
+            ActualUse::Id => None,
+        };
+        scope::check_present(scope, required)?;
     }
     if let Some(required) = &policy.groups {
-        verified.require_groups(required)?;
+        groups::check_present(groups::names(claims), required)?;
     }
     Ok(())
 }
@@ -70,7 +77,7 @@ pub(crate) fn optional_str<'a>(
 ) -> Result<Option<&'a str>, Error> {
     match claims.get(claim) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Json::String(s)) => Ok(Some(s)),
         Some(_) => Err(Error::InvalidClaim {
             claim,
             problem: crate::error::ClaimProblem::WrongType,

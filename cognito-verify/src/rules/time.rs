@@ -4,9 +4,7 @@
 //! `iat`, when present, may not be in the future. Each allows the configured leeway for clock
 //! skew. NumericDates must be non-negative JSON integers no later than the year 9999.
 
-use serde_json::Value;
-
-use crate::token::Object;
+use crate::token::{Json, Object};
 
 use crate::error::{ClaimProblem, Error};
 
@@ -14,7 +12,7 @@ use crate::error::{ClaimProblem, Error};
 const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 
 /// Checks `exp`, `nbf` and `iat` at `now` (Unix seconds); returns `exp`.
-pub(crate) fn check(claims: &Object, now: u64, leeway: u64) -> Result<u64, Error> {
+pub(crate) fn check(claims: &Object<'_>, now: u64, leeway: u64) -> Result<u64, Error> {
     let exp = numeric_date(claims, "exp")?.ok_or(Error::MissingClaim { claim: "exp" })?;
     let nbf = numeric_date(claims, "nbf")?;
     let iat = numeric_date(claims, "iat")?;
@@ -36,10 +34,10 @@ pub(crate) fn still_valid(exp: u64, now: u64, leeway: u64) -> bool {
     now < exp.saturating_add(leeway)
 }
 
-fn numeric_date(claims: &Object, claim: &'static str) -> Result<Option<u64>, Error> {
+fn numeric_date(claims: &Object<'_>, claim: &'static str) -> Result<Option<u64>, Error> {
     match claims.get(claim) {
         None => Ok(None),
-        Some(Value::Number(n)) => match n.as_u64() {
+        Some(Json::Number(n)) => match n.as_u64() {
             Some(v) if v <= MAX_NUMERIC_DATE => Ok(Some(v)),
             _ => Err(Error::InvalidClaim {
                 claim,
@@ -56,7 +54,7 @@ fn numeric_date(claims: &Object, claim: &'static str) -> Result<Option<u64>, Err
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn run(v: Value, now: u64, leeway: u64) -> Result<u64, &'static str> {
         let m = crate::token::test_object(&v);

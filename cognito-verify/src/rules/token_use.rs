@@ -56,7 +56,7 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    fn with(v: Value) -> Object {
+    fn with(v: Value) -> Object<'static> {
         crate::token::test_object(&serde_json::json!({ "token_use": v }))
     }
 

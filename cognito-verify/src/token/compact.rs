@@ -4,7 +4,7 @@ use std::mem::MaybeUninit;
 
 use super::base64url::{self, DecodeError};
 use super::header::{Header, HeaderMemo};
-use super::json::{Object, parse_object};
+use super::json::{Object, parse_into};
 use crate::defaults::MAX_TOKEN_BYTES;
 use crate::error::{Error, Malformed, TokenPart};
 
@@ -16,10 +16,6 @@ pub(crate) struct ParsedToken<'a> {
     /// The header's base64url text (for [`HeaderMemo::remember`]).
     pub(crate) header_b64: &'a str,
     pub(crate) header: Header,
-    /// The claims, parsed (members with a claim name in [`CLAIM_NAMES`] in slots).
-    pub(crate) claims: Object,
-    /// The decoded payload: the claims' JSON text, kept for `raw_claims` and user types.
-    pub(crate) payload: Vec<u8>,
     /// The decoded signature, in the caller's [`SignatureBuf`].
     pub(crate) signature: &'a [u8],
 }
@@ -67,10 +63,14 @@ super::json::member_names!(
 
 /// Splits and decodes a token. Checks, in order: size, at least three parts, header (so `alg` and
 /// `kid` are judged before anything else is decoded), payload (where a fourth part shows),
-/// signature (decoded into `signature`).
+/// signature (decoded into `signature`). The decoded payload (the claims' JSON text, which the
+/// verified token keeps) is left in `payload`, and parsed into `claims`, an empty object of
+/// [`CLAIM_NAMES`] (the caller's, so the large object is never moved).
 pub(crate) fn parse<'a>(
     token: &'a str,
     signature: &'a mut SignatureBuf,
+    payload: &'a mut Vec<u8>,
+    claims: &mut Object<'a>,
     headers: &HeaderMemo,
 ) -> Result<ParsedToken<'a>, Error> {
     if token.len() > MAX_TOKEN_BYTES {
@@ -90,14 +90,14 @@ pub(crate) fn parse<'a>(
     let header = headers.header(header_b64)?;
     // A fourth part would leave a '.' in the payload, which base64url refuses; it is told apart
     // only then, so a valid token's payload is scanned once, by the decoder.
-    let payload = base64url::decode_part(payload_b64, TokenPart::Payload).map_err(|e| {
+    *payload = base64url::decode_part(payload_b64, TokenPart::Payload).map_err(|e| {
         if payload_b64.contains('.') {
             Error::malformed(TokenPart::Payload, Malformed::NotThreeParts)
         } else {
             e
         }
     })?;
-    let claims = parse_object(&payload, TokenPart::Payload, &CLAIM_NAMES)?;
+    parse_into(payload, TokenPart::Payload, claims)?;
     if signature_b64.is_empty() {
         return Err(Error::malformed(TokenPart::Signature, Malformed::EmptyPart));
     }
@@ -112,8 +112,6 @@ pub(crate) fn parse<'a>(
         signing_input,
         header_b64,
         header,
-        claims,
-        payload,
         signature,
     })
 }

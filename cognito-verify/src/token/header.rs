@@ -6,11 +6,9 @@
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-use serde_json::Value;
-
 use super::base64url;
-use super::json::{Object, parse_object};
+use super::json::{Json, Object, parse_object};
+use arc_swap::ArcSwap;
 
 use crate::defaults::MAX_KID_BYTES;
 use crate::error::{Error, TokenPart};
@@ -30,13 +28,15 @@ pub(crate) struct Header {
 
 impl Header {
     /// Reads the header object: `alg` first (an allowed algorithm), then `kid`, then `crit`.
-    pub(crate) fn from_object(mut header: Object) -> Result<Self, Error> {
+    pub(crate) fn from_object(mut header: Object<'_>) -> Result<Self, Error> {
         let alg = match header.get("alg") {
-            Some(Value::String(alg)) => Algorithm::from_header(alg)?,
+            Some(Json::String(alg)) => Algorithm::from_header(alg)?,
             _ => return Err(Error::UnsupportedAlgorithm),
         };
         let kid = match header.take("kid") {
-            Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => kid,
+            Some(Json::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => {
+                kid.into_owned()
+            }
             _ => return Err(Error::MissingKid),
         };
         if header.get("crit").is_some() {

@@ -8,15 +8,16 @@ mod compact;
 mod header;
 pub(crate) mod json;
 
-pub(crate) use compact::{CLAIM_NAMES, ParsedToken, parse, signature_buf};
+pub(crate) use compact::{CLAIM_NAMES, parse, signature_buf};
 pub(crate) use header::HeaderMemo;
-pub(crate) use json::Object;
+pub(crate) use json::{Json, Object};
 
-/// Test helper: a JSON value parsed as a payload.
+/// Test helper: a JSON value parsed as a payload (its text leaked, so the object can borrow it
+/// for as long as a test needs).
 #[cfg(test)]
-pub(crate) fn test_object(v: &serde_json::Value) -> Object {
+pub(crate) fn test_object(v: &serde_json::Value) -> Object<'static> {
     json::parse_object(
-        v.to_string().as_bytes(),
+        v.to_string().leak().as_bytes(),
         crate::error::TokenPart::Payload,
         &CLAIM_NAMES,
     )

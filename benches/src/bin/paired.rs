@@ -1,0 +1,125 @@
+//! Target 1 measured in pairs: the bare aws-lc-rs verify and the full validation of the same
+//! token alternate in short batches in one process, and each pair gives one ratio.
+//!
+//! ```text
+//! paired [ROUNDS] [BATCH]      (defaults: 200 rounds, batches of 500 verifications)
+//! ```
+//!
+//! Criterion times each bench for seconds on end, one after the other; on a shared virtual
+//! machine the bare reference alone then moves by ±5 % between benches (11.7–13.2 µs seen here),
+//! as much as the whole difference being measured. Here every round times a batch of bare
+//! verifications and a batch of full validations back to back (the order alternating between
+//! rounds), so both see the same machine; the result is the median and quartiles of the rounds'
+//! ratios (throughput of full validation over the bare verify's), per token kind. Verifiers are
+//! as in the criterion bench: cache off, keys preloaded, driven with `now_or_never`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use cognito_verify::{TokenUse, Verifier};
+use cognito_verify_benches::{BareRs256, Fixture, SetupError, split_token, verify_now};
+
+/// One token kind: its token, its full-validation verifier, and its signing input split off.
+struct Case<'f> {
+    name: &'static str,
+    token: &'f str,
+    verifier: Verifier,
+    input: String,
+    signature: Vec<u8>,
+}
+
+fn main() -> Result<(), SetupError> {
+    let mut args = std::env::args().skip(1);
+    let rounds: usize = args.next().map_or(Ok(200), |n| n.parse())?;
+    let batch: usize = args.next().map_or(Ok(500), |n| n.parse())?;
+    let fixture = Fixture::new();
+    let bare = fixture.bare()?;
+    let mut cases = Vec::new();
+    for (name, token, token_use) in [
+        ("access", &fixture.access, TokenUse::Access),
+        ("id", &fixture.id, TokenUse::Id),
+        ("m2m", &fixture.m2m, TokenUse::Access),
+    ] {
+        let (input, signature) = split_token(token)?;
+        let case = Case {
+            name,
+            token,
+            verifier: fixture.verifier(token_use, 0)?,
+            input: input.to_owned(),
+            signature,
+        };
+        if verify_now(&case.verifier, token) != Some(true) || !bare_ok(&bare, &case) {
+            return Err(format!("the {name} token is refused").into());
+        }
+        cases.push(case);
+    }
+
+    println!(
+        "{rounds} rounds, batches of {batch}; ratio = full validation / bare verify throughput"
+    );
+    println!(
+        "| token | bare, µs (median) | full, µs (median) | ratio: median | lower quartile | upper quartile |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut results: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> =
+        cases.iter().map(|_| Default::default()).collect();
+    for round in 0..rounds {
+        for (case, (bares, fulls, ratios)) in cases.iter().zip(&mut results) {
+            let bare_batch = || time(batch, || bare_ok(&bare, case));
+            let full_batch = || {
+                time(batch, || {
+                    verify_now(&case.verifier, case.token) == Some(true)
+                })
+            };
+            let (b, f) = if round % 2 == 0 {
+                let b = bare_batch()?;
+                (b, full_batch()?)
+            } else {
+                let f = full_batch()?;
+                (bare_batch()?, f)
+            };
+            bares.push(micros(b, batch));
+            fulls.push(micros(f, batch));
+            ratios.push(b.as_secs_f64() / f.as_secs_f64());
+        }
+    }
+    for (case, (bares, fulls, ratios)) in cases.iter().zip(&mut results) {
+        println!(
+            "| {} | {:.2} | {:.2} | {:.3}× | {:.3}× | {:.3}× |",
+            case.name,
+            quantile(bares, 0.5),
+            quantile(fulls, 0.5),
+            quantile(ratios, 0.5),
+            quantile(ratios, 0.25),
+            quantile(ratios, 0.75),
+        );
+    }
+    Ok(())
+}
+
+fn bare_ok(bare: &BareRs256, case: &Case<'_>) -> bool {
+    bare.verify(black_box(case.input.as_bytes()), black_box(&case.signature))
+}
+
+/// The time `batch` calls of `work` take; every call must succeed.
+fn time(batch: usize, work: impl Fn() -> bool) -> Result<Duration, SetupError> {
+    let started = Instant::now();
+    let ok = (0..batch).filter(|_| work()).count();
+    let elapsed = started.elapsed();
+    if ok == batch {
+        Ok(elapsed)
+    } else {
+        Err("a verification failed during the run".into())
+    }
+}
+
+fn micros(d: Duration, batch: usize) -> f64 {
+    d.as_secs_f64() * 1e6 / batch as f64
+}
+
+/// The `q` quantile (nearest rank) of `values`.
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let rank = ((values.len() as f64 - 1.0) * q).round() as usize;
+    values.get(rank).copied().unwrap_or(f64::NAN)
+}
