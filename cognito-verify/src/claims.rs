@@ -10,7 +10,7 @@ use crate::error::{Error, TokenPart};
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::ActualUse;
 use crate::rules::{groups, scope};
-use crate::token::json::parse_object;
+use crate::token::json::parse_split;
 use crate::token::{CLAIM_NAMES, Json, Object};
 
 /// The claims of a Cognito access token.
@@ -224,18 +224,20 @@ macro_rules! typed_claims {
             /// Each typed claim, with its check.
             const SHAPE: &'static [TypedClaim] = &[$(TypedClaim {
                 slot: slot!($name),
-                name: $name,
                 check: |v| read::$kind(v).is_ok(),
             }),*];
 
-            /// Builds the struct from a payload whose shape passed [`check_shape`] (anything
-            /// else reads as empty); `payload` is the object's text, for `extra`.
-            fn from_object(object: &Object<'_>, payload: &[u8]) -> Self {
+            /// The slots of the typed claims, a bit each.
+            const SLOTS: u32 = slot_mask(Self::SHAPE);
+
+            /// Builds the struct from the typed claims of a payload whose shape passed
+            /// [`check_shape`] (anything else reads as empty) and the other members.
+            fn from_object(object: &Object<'_>, extra: Map<String, Value>) -> Self {
                 $ty {
                     $($field: read::$kind(object.slot(slot!($name)))
                         .map(Owned::owned)
                         .unwrap_or_default(),)*
-                    extra: extra(payload, Self::SHAPE),
+                    extra,
                 }
             }
         }
@@ -247,7 +249,6 @@ use typed_claims;
 struct TypedClaim {
     /// Its slot in a parsed payload.
     slot: usize,
-    name: &'static str,
     /// Whether a value (or its absence) is of the field's type.
     check: fn(Option<&Json<'_>>) -> bool,
 }
@@ -270,13 +271,15 @@ pub(crate) fn check_shape(object: &Object<'_>, token_use: ActualUse) -> Result<(
     }
 }
 
-/// Every member of the payload without a typed field, as a map.
-fn extra(payload: &[u8], shape: &[TypedClaim]) -> Map<String, Value> {
-    let mut map: Map<String, Value> = serde_json::from_slice(payload).unwrap_or_default();
-    for claim in shape {
-        map.remove(claim.name);
+/// The slots of `shape`'s claims, a bit each.
+const fn slot_mask(shape: &[TypedClaim]) -> u32 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < shape.len() {
+        mask |= 1 << shape[i].slot;
+        i += 1;
     }
-    map
+    mask
 }
 
 /// The readers of typed claims, one per kind: each borrows the value from the parsed payload, or
@@ -422,11 +425,18 @@ impl CognitoClaims {
     /// `token_use`). The payload is parsed again, by the parser that accepted it, so this reads
     /// exactly what was checked; were it ever refused, every field would read as empty.
     fn build(payload: &[u8], token_use: ActualUse) -> Self {
-        let object = parse_object(payload, TokenPart::Payload, &CLAIM_NAMES)
-            .unwrap_or_else(|_| Object::empty(&CLAIM_NAMES));
+        let slots = match token_use {
+            ActualUse::Access => AccessClaims::SLOTS,
+            ActualUse::Id => IdClaims::SLOTS,
+        };
+        let mut object = Object::empty(&CLAIM_NAMES);
+        let mut extra = Map::new();
+        if parse_split(payload, TokenPart::Payload, &mut object, slots, &mut extra).is_err() {
+            (object, extra) = (Object::empty(&CLAIM_NAMES), Map::new());
+        }
         match token_use {
-            ActualUse::Access => CognitoClaims::Access(AccessClaims::from_object(&object, payload)),
-            ActualUse::Id => CognitoClaims::Id(IdClaims::from_object(&object, payload)),
+            ActualUse::Access => CognitoClaims::Access(AccessClaims::from_object(&object, extra)),
+            ActualUse::Id => CognitoClaims::Id(IdClaims::from_object(&object, extra)),
         }
     }
 }

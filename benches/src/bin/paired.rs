@@ -11,17 +11,22 @@
 //! verifications and a batch of full validations back to back (the order alternating between
 //! rounds), so both see the same machine; the result is the median and quartiles of the rounds'
 //! ratios (throughput of full validation over the bare verify's), per token kind. Verifiers are
-//! as in the criterion bench: cache off, keys preloaded, driven with `now_or_never`.
+//! as in the criterion bench: cache off, keys preloaded, driven with `now_or_never`. A last row
+//! also reads the access token's typed claims (built on first use), for what a handler that
+//! reads them pays in all.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_benches::{BareRs256, Fixture, SetupError, split_token, verify_now};
+use futures_util::FutureExt as _;
 
 /// One token kind: its token, its full-validation verifier, and its signing input split off.
 struct Case<'f> {
     name: &'static str,
+    /// Whether the full validation also reads the typed claims (built on first use).
+    read_claims: bool,
     token: &'f str,
     verifier: Verifier,
     input: String,
@@ -35,20 +40,27 @@ fn main() -> Result<(), SetupError> {
     let fixture = Fixture::new();
     let bare = fixture.bare()?;
     let mut cases = Vec::new();
-    for (name, token, token_use) in [
-        ("access", &fixture.access, TokenUse::Access),
-        ("id", &fixture.id, TokenUse::Id),
-        ("m2m", &fixture.m2m, TokenUse::Access),
+    for (name, read_claims, token, token_use) in [
+        ("access", false, &fixture.access, TokenUse::Access),
+        ("id", false, &fixture.id, TokenUse::Id),
+        ("m2m", false, &fixture.m2m, TokenUse::Access),
+        (
+            "access, typed claims read",
+            true,
+            &fixture.access,
+            TokenUse::Access,
+        ),
     ] {
         let (input, signature) = split_token(token)?;
         let case = Case {
             name,
+            read_claims,
             token,
             verifier: fixture.verifier(token_use, 0)?,
             input: input.to_owned(),
             signature,
         };
-        if verify_now(&case.verifier, token) != Some(true) || !bare_ok(&bare, &case) {
+        if !full_ok(&case) || !bare_ok(&bare, &case) {
             return Err(format!("the {name} token is refused").into());
         }
         cases.push(case);
@@ -66,11 +78,7 @@ fn main() -> Result<(), SetupError> {
     for round in 0..rounds {
         for (case, (bares, fulls, ratios)) in cases.iter().zip(&mut results) {
             let bare_batch = || time(batch, || bare_ok(&bare, case));
-            let full_batch = || {
-                time(batch, || {
-                    verify_now(&case.verifier, case.token) == Some(true)
-                })
-            };
+            let full_batch = || time(batch, || full_ok(case));
             let (b, f) = if round % 2 == 0 {
                 let b = bare_batch()?;
                 (b, full_batch()?)
@@ -95,6 +103,16 @@ fn main() -> Result<(), SetupError> {
         );
     }
     Ok(())
+}
+
+/// A full validation (and, for the `read_claims` case, the typed claims read).
+fn full_ok(case: &Case<'_>) -> bool {
+    if case.read_claims {
+        let verified = case.verifier.verify(case.token).now_or_never();
+        matches!(verified, Some(Ok(v)) if !black_box(v.access()).is_some_and(|c| c.sub.is_empty()))
+    } else {
+        verify_now(&case.verifier, case.token) == Some(true)
+    }
 }
 
 fn bare_ok(bare: &BareRs256, case: &Case<'_>) -> bool {

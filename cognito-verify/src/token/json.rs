@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::Number;
+use serde_json::{Map, Number, Value};
 
 use crate::defaults::MAX_JSON_DEPTH;
 use crate::error::{Error, Malformed, TokenPart};
@@ -213,6 +213,35 @@ pub(crate) fn parse_into<'a>(
     part: TokenPart,
     object: &mut Object<'a>,
 ) -> Result<(), Error> {
+    parse(bytes, part, object, None)
+}
+
+/// [`parse_into`], except that only the members in the slots of `slotted` (a bit per slot) go
+/// to `object`; every other member goes to `rest` as an owned value. For a caller that wants some
+/// members typed and the others whole (the typed claims and their `extra`), in one pass, of text
+/// [`parse_into`] has accepted: the members that go to `rest` are parsed by serde_json alone.
+pub(crate) fn parse_split<'a>(
+    bytes: &'a [u8],
+    part: TokenPart,
+    object: &mut Object<'a>,
+    slotted: u32,
+    rest: &mut Map<String, Value>,
+) -> Result<(), Error> {
+    parse(bytes, part, object, Some(Rest { slotted, map: rest }))
+}
+
+/// Members that go whole to a map rather than to slots (see [`parse_split`]).
+struct Rest<'m> {
+    slotted: u32,
+    map: &'m mut Map<String, Value>,
+}
+
+fn parse<'a>(
+    bytes: &'a [u8],
+    part: TokenPart,
+    object: &mut Object<'a>,
+    rest: Option<Rest<'_>>,
+) -> Result<(), Error> {
     debug_assert!(object.slots.iter().all(Option::is_none), "not empty");
     let text = std::str::from_utf8(bytes).map_err(|_| Error::malformed(part, Malformed::Json))?;
     let problem = Cell::new(None);
@@ -221,7 +250,11 @@ pub(crate) fn parse_into<'a>(
         depth_left: MAX_JSON_DEPTH,
         problem: &problem,
     };
-    let seed = TopLevel { object, strict };
+    let seed = TopLevel {
+        object,
+        rest,
+        strict,
+    };
     let is_object = seed
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
@@ -237,6 +270,7 @@ pub(crate) fn parse_into<'a>(
 /// other value.
 struct TopLevel<'o, 'a, 'p> {
     object: &'o mut Object<'a>,
+    rest: Option<Rest<'o>>,
     strict: Strict<'p>,
 }
 
@@ -259,9 +293,23 @@ impl<'a> Visitor<'a> for TopLevel<'_, 'a, '_> {
         let inner = self.strict.nested()?;
         let names = self.object.names;
         let mut others = SeenNames::default();
+        let mut rest = self.rest;
         while let Some(Key(name)) = access.next_key::<Key<'a>>()? {
+            let slot = (names.slot)(&name);
+            if let Some(rest) = &mut rest
+                && slot.is_none_or(|slot| rest.slotted & (1 << slot) == 0)
+            {
+                // serde_json's own `Value`, without the strict rules (nesting bounded only by
+                // serde_json's recursion limit, a duplicate name in a nested object keeping the
+                // last value): `parse_split` is for text that `parse_into` accepted.
+                let value: Value = access.next_value()?;
+                if rest.map.insert(name.into_owned(), value).is_some() {
+                    return Err(self.strict.fail(Malformed::DuplicateMember));
+                }
+                continue;
+            }
             let value = access.next_value_seed(inner)?;
-            let duplicate = match (names.slot)(&name) {
+            let duplicate = match slot {
                 Some(slot) => match self.object.slots.get_mut(slot) {
                     Some(kept) => kept.replace(value).is_some(),
                     None => false,
@@ -466,6 +514,21 @@ mod tests {
                 Json::String(Cow::Owned("y\n".into())),
                 Json::Null
             ])))
+        );
+    }
+
+    #[test]
+    fn splits_members_between_slots_and_a_map() {
+        let text = br#"{"a":"x","zz":{"n":[1]},"exp":2,"ab":null}"#;
+        let mut object = Object::empty(&NAMES);
+        let mut rest = Map::new();
+        let exp_only = 1 << NAMES.slot_of("exp").unwrap_or(0);
+        parse_split(text, TokenPart::Payload, &mut object, exp_only, &mut rest).unwrap();
+        assert_eq!(object.get("exp").and_then(Json::as_u64), Some(2));
+        assert_eq!((object.get("a"), object.get("ab")), (None, None));
+        assert_eq!(
+            Value::Object(rest),
+            serde_json::json!({"a": "x", "zz": {"n": [1]}, "ab": null})
         );
     }
 
