@@ -230,6 +230,9 @@ pub(crate) fn parse_split<'a>(
     parse(bytes, part, object, Some(Rest { slotted, map: rest }))
 }
 
+// `parse_split`'s `slotted` has a bit per slot.
+const _: () = assert!(MAX_KNOWN <= u32::BITS as usize);
+
 /// Members that go whole to a map rather than to slots (see [`parse_split`]).
 struct Rest<'m> {
     slotted: u32,
