@@ -140,13 +140,13 @@ const ROWS: &[Row] = &[
     },
     Row {
         id: "floor/json_payload_to_map",
-        what: "floor: payload JSON to `serde_json::Map` (the core's representation)",
+        what: "floor: payload JSON to an owned `serde_json::Map`",
         reference: None,
         target: "(information)",
     },
     Row {
         id: "floor/json_payload_to_borrowed_struct",
-        what: "floor: payload JSON to a borrowed typed struct",
+        what: "floor: payload JSON to a borrowed typed struct (≈ the core's parse)",
         reference: None,
         target: "(information)",
     },
