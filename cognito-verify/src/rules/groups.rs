@@ -1,9 +1,9 @@
 //! Rule: the token's user is in the required groups (`cognito:groups`, an array of strings,
 //! absent when the user is in none).
 //!
-//! The claim's type is checked for every token; the requirement itself is applied to the
-//! verified token's typed claims, after every other check (a 403 only for an otherwise valid
-//! token).
+//! The claim's type is checked for every token; the requirement itself is applied after every
+//! other check (a 403 only for an otherwise valid token), to the parsed claims when verifying and
+//! to the typed claims by [`crate::Verified::require_groups`].
 
 use super::requirement::Requirement;
 use crate::error::{ClaimProblem, Error};

@@ -1,9 +1,10 @@
 //! Rule: the token carries the required scopes (`scope`, a space-separated string).
 //!
 //! `scope` must be a string when present (checked for every token). The requirement itself is
-//! applied to the verified token's typed claims, after every other check, so a 403 is only ever
-//! answered for an otherwise valid token. Id tokens have no `scope`, so a scope requirement is
-//! never met by one.
+//! applied after every other check, so a 403 is only ever answered for an otherwise valid token:
+//! to the parsed claims when verifying, to the typed claims by
+//! [`crate::Verified::require_scopes`]. Id tokens have no `scope`, so a scope requirement is never
+//! met by one.
 
 use super::optional_str;
 use super::requirement::Requirement;

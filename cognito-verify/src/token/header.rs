@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use super::base64url;
 use super::json::{Json, Object, parse_object};
-use arc_swap::ArcSwap;
 
 use crate::defaults::MAX_KID_BYTES;
 use crate::error::{Error, TokenPart};
