@@ -25,7 +25,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `testing` feature, the [`testing`] module mints Cognito-shaped tokens with real keys
+//! With the `testing` feature, the `testing` module mints Cognito-shaped tokens with real keys
 //! and serves their JWKS on loopback, so handlers can be tested without AWS.
 
 pub mod bearer;
