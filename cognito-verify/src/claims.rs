@@ -328,10 +328,7 @@ mod read {
     pub(super) fn strings<'v, 'a>(v: Option<&'v Json<'a>>) -> Result<Strings<'v, 'a>, Wrong> {
         match v {
             None => Ok(Strings(&[])),
-            Some(Json::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
-                Ok(Strings(items))
-            }
-            Some(_) => Err(Wrong),
+            Some(v) => v.as_str_array().map(Strings).ok_or(Wrong),
         }
     }
 

@@ -15,7 +15,7 @@ const CLAIM: &str = "cognito:groups";
 pub(crate) fn check_type(claims: &Object) -> Result<(), Error> {
     match claims.get(CLAIM) {
         None => Ok(()),
-        Some(Json::Array(items)) if items.iter().all(|item| item.as_str().is_some()) => Ok(()),
+        Some(value) if value.as_str_array().is_some() => Ok(()),
         Some(_) => Err(Error::InvalidClaim {
             claim: CLAIM,
             problem: ClaimProblem::WrongType,
@@ -25,11 +25,8 @@ pub(crate) fn check_type(claims: &Object) -> Result<(), Error> {
 
 /// The group names in `cognito:groups` (of a token whose claims passed [`check_type`]).
 pub(crate) fn names<'o>(claims: &'o Object<'_>) -> impl Iterator<Item = &'o str> + Clone {
-    let items = match claims.get(CLAIM) {
-        Some(Json::Array(items)) => items.as_slice(),
-        _ => &[],
-    };
-    items.iter().filter_map(Json::as_str)
+    let items = claims.get(CLAIM).and_then(Json::as_str_array);
+    items.unwrap_or_default().iter().filter_map(Json::as_str)
 }
 
 /// Applies the requirement to the token's group names.

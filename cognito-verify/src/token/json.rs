@@ -110,6 +110,14 @@ impl<'a> Json<'a> {
         }
     }
 
+    /// The items, if this is an array of strings only.
+    pub(crate) fn as_str_array(&self) -> Option<&[Json<'a>]> {
+        match self {
+            Json::Array(items) if items.iter().all(|item| item.as_str().is_some()) => Some(items),
+            _ => None,
+        }
+    }
+
     /// The number as a `u64`, if this is a non-negative integer that fits.
     pub(crate) fn as_u64(&self) -> Option<u64> {
         match self {
