@@ -6,9 +6,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, TokenPart};
+use crate::error::{ClaimsTarget, Error, TokenPart};
 use crate::rules::requirement::Requirement;
-use crate::rules::token_use::ActualUse;
+use crate::rules::token_use::{ActualUse, TokenUse};
 use crate::rules::{groups, scope};
 use crate::token::json::parse_split;
 use crate::token::{CLAIM_NAMES, Json, Object};
@@ -67,7 +67,7 @@ pub struct AccessClaims {
     pub extra: Map<String, Value>,
 }
 
-typed_claims!(AccessClaims, "a Cognito access token", {
+typed_claims!(AccessClaims, ClaimsTarget::AccessClaims, {
     sub: string("sub"),
     iss: string("iss"),
     client_id: string("client_id"),
@@ -167,7 +167,7 @@ pub struct IdClaims {
     pub extra: Map<String, Value>,
 }
 
-typed_claims!(IdClaims, "a Cognito id token", {
+typed_claims!(IdClaims, ClaimsTarget::IdClaims, {
     sub: string("sub"),
     iss: string("iss"),
     aud: string("aud"),
@@ -216,10 +216,10 @@ use slot;
 /// - `from_object`, which builds the struct (on first use of the claims; see [`Verified`]), every
 ///   member without a field going to `extra`.
 macro_rules! typed_claims {
-    ($ty:ident, $target:literal, { $($field:ident: $kind:ident($name:literal)),* $(,)? }) => {
+    ($ty:ident, $target:expr, { $($field:ident: $kind:ident($name:literal)),* $(,)? }) => {
         impl $ty {
             /// What the struct is called in a shape error.
-            const TARGET: &'static str = $target;
+            const TARGET: ClaimsTarget = $target;
 
             /// Each typed claim, with its check.
             const SHAPE: &'static [TypedClaim] = &[$(TypedClaim {
@@ -547,14 +547,15 @@ impl Verified {
     /// endpoint that needs an access token answers.
     pub fn access_claims(&self) -> Result<&AccessClaims, Error> {
         self.access().ok_or(Error::InvalidTokenUse {
-            expected: "\"access\"",
+            expected: TokenUse::Access,
         })
     }
 
     /// The id-token claims, or [`Error::InvalidTokenUse`] (401) for an access token.
     pub fn id_claims(&self) -> Result<&IdClaims, Error> {
-        self.id()
-            .ok_or(Error::InvalidTokenUse { expected: "\"id\"" })
+        self.id().ok_or(Error::InvalidTokenUse {
+            expected: TokenUse::Id,
+        })
     }
 
     /// Every claim, exactly as signed (parsed on first use).
@@ -579,7 +580,7 @@ impl Verified {
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.inner.payload).map_err(|_| Error::ClaimsShape {
-            target: "the requested claims type",
+            target: ClaimsTarget::Requested,
         })
     }
 
@@ -620,13 +621,19 @@ impl Verified {
     }
 
     /// `Ok` when the token has the required scopes, else [`Error::InsufficientScope`] (403).
+    /// An id token is refused with [`Error::InvalidTokenUse`] (401) unless the requirement
+    /// [allows id tokens](Requirement::allow_id_tokens).
     pub fn require_scopes(&self, required: &Requirement) -> Result<(), Error> {
+        required.check_use(self.token_use())?;
         scope::check_present(self.access().and_then(|c| c.scope.as_deref()), required)
     }
 
     /// `Ok` when the token's user is in the required groups, else
-    /// [`Error::InsufficientGroup`] (403).
+    /// [`Error::InsufficientGroup`] (403). An id token is refused with
+    /// [`Error::InvalidTokenUse`] (401) unless the requirement
+    /// [allows id tokens](Requirement::allow_id_tokens).
     pub fn require_groups(&self, required: &Requirement) -> Result<(), Error> {
+        required.check_use(self.token_use())?;
         groups::check_present(self.groups().iter().map(String::as_str), required)
     }
 }
@@ -639,7 +646,7 @@ mod tests {
     /// The verifier's last two steps on a payload: the shape check, then (on first use) the
     /// typed claims.
     fn verified(v: &Value, token_use: ActualUse) -> Result<Verified, &'static str> {
-        check_shape(&crate::token::test_object(v), token_use).map_err(|e| e.kind())?;
+        check_shape(&crate::token::test_object(v), token_use).map_err(|e| e.kind().as_str())?;
         let payload = v.to_string().into_bytes();
         Ok(Verified::new(payload, token_use, 1, 0, "p".into()))
     }

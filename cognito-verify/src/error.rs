@@ -8,10 +8,14 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use crate::rules::token_use::TokenUse;
+
 /// What a rejection means for the caller, and the HTTP status to answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorClass {
+    /// The request itself is unacceptable, e.g. it carries more than one credential (400).
+    InvalidRequest,
     /// The token is missing, malformed, forged, expired or not for this service (401).
     InvalidToken,
     /// The token is valid but lacks a required scope or group (403).
@@ -21,15 +25,165 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
-    /// The HTTP status code a service should answer with: 401, 403 or 503.
-    pub const fn status_code(self) -> u16 {
+    /// The HTTP status a service should answer with: 400, 401, 403 or 503.
+    pub const fn status_code(self) -> http::StatusCode {
         match self {
-            ErrorClass::InvalidToken => 401,
-            ErrorClass::InsufficientScope => 403,
-            ErrorClass::KeysUnavailable => 503,
+            ErrorClass::InvalidRequest => http::StatusCode::BAD_REQUEST,
+            ErrorClass::InvalidToken => http::StatusCode::UNAUTHORIZED,
+            ErrorClass::InsufficientScope => http::StatusCode::FORBIDDEN,
+            ErrorClass::KeysUnavailable => http::StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
+
+/// Declares a `Copy` kind enum whose variants each have one stable snake_case name.
+macro_rules! kinds {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The stable snake_case name, for logs, metrics and API bodies.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+kinds! {
+    /// Every stable kind of refusal, in one place: the verifier's [`Error`]s and the HTTP
+    /// front ends' own (`missing_token`, `invalid_request`, `not_configured`). The names
+    /// ([`as_str`](Self::as_str)) never change; new kinds may be added.
+    ErrorKind {
+        /// [`Error::TokenTooLarge`].
+        TokenTooLarge => "token_too_large",
+        /// [`Error::Malformed`].
+        MalformedToken => "malformed_token",
+        /// [`Error::UnsupportedAlgorithm`].
+        UnsupportedAlgorithm => "unsupported_algorithm",
+        /// [`Error::MissingKid`].
+        MissingKid => "missing_kid",
+        /// [`Error::UnsupportedCriticalHeader`].
+        UnsupportedCrit => "unsupported_crit",
+        /// [`Error::UnknownKid`].
+        UnknownKid => "unknown_kid",
+        /// [`Error::AlgorithmMismatch`].
+        AlgorithmMismatch => "algorithm_mismatch",
+        /// [`Error::InvalidSignature`].
+        InvalidSignature => "invalid_signature",
+        /// [`Error::MissingClaim`].
+        MissingClaim => "missing_claim",
+        /// [`Error::InvalidClaim`].
+        InvalidClaim => "invalid_claim",
+        /// [`Error::InvalidIssuer`].
+        InvalidIssuer => "invalid_issuer",
+        /// [`Error::InvalidTokenUse`].
+        InvalidTokenUse => "invalid_token_use",
+        /// [`Error::InvalidClient`].
+        InvalidClient => "invalid_client",
+        /// [`Error::Expired`].
+        Expired => "expired",
+        /// [`Error::NotYetValid`].
+        NotYetValid => "not_yet_valid",
+        /// [`Error::IssuedInFuture`].
+        IssuedInFuture => "issued_in_future",
+        /// [`Error::ClaimsShape`].
+        InvalidClaims => "invalid_claims",
+        /// [`Error::Hook`].
+        HookRejected => "hook_rejected",
+        /// [`Error::InsufficientScope`].
+        InsufficientScope => "insufficient_scope",
+        /// [`Error::InsufficientGroup`].
+        InsufficientGroup => "insufficient_group",
+        /// [`Error::KeysUnavailable`].
+        KeysUnavailable => "keys_unavailable",
+        /// An HTTP request carried no token (401 without an `error` attribute).
+        MissingToken => "missing_token",
+        /// An HTTP request carried more than one credential (400 `invalid_request`).
+        InvalidRequest => "invalid_request",
+        /// A front end found no settings to verify with (500; a programming error).
+        NotConfigured => "not_configured",
+    }
+}
+
+kinds! {
+    /// The stable kind of a [`KeyFetchError`], so that a metric or a log can tell a timeout
+    /// from a 404.
+    KeyFetchErrorKind {
+        /// [`KeyFetchError::Connect`].
+        Connect => "connect",
+        /// [`KeyFetchError::Timeout`].
+        Timeout => "timeout",
+        /// [`KeyFetchError::Status`].
+        Status => "status",
+        /// [`KeyFetchError::RateLimited`].
+        RateLimited => "rate_limited",
+        /// [`KeyFetchError::BodyTooLarge`].
+        TooLarge => "too_large",
+        /// [`KeyFetchError::Body`].
+        Body => "body",
+        /// [`KeyFetchError::NotAKeySet`].
+        NotAKeySet => "not_a_key_set",
+        /// [`KeyFetchError::Discovery`].
+        Discovery => "discovery",
+        /// [`KeyFetchError::Request`].
+        Request => "request",
+        /// [`KeyFetchError::BackingOff`].
+        BackingOff => "backing_off",
+        /// [`KeyFetchError::NoUsableKeys`].
+        NoUsableKeys => "no_usable_keys",
+        /// [`KeyFetchError::TaskFailed`].
+        TaskFailed => "task_failed",
+    }
+}
+
+kinds! {
+    /// Which claims type a [`Error::ClaimsShape`] error was about.
+    ClaimsTarget {
+        /// [`AccessClaims`](crate::AccessClaims).
+        AccessClaims => "a Cognito access token",
+        /// [`IdClaims`](crate::IdClaims).
+        IdClaims => "a Cognito id token",
+        /// A type of the caller's ([`Verified::deserialize`](crate::Verified::deserialize)).
+        Requested => "the requested claims type",
+    }
+}
+
+kinds! {
+    /// Which URL setting a [`ConfigError::InvalidUrl`] is about.
+    UrlSetting {
+        /// The pool's issuer.
+        Issuer => "issuer",
+        /// The pool's JWKS URI.
+        JwksUri => "JWKS URI",
+    }
+}
+
+/// The shortest wait a refusal for unavailable keys asks for (`Retry-After`): one second, the
+/// header's unit, so a client told to retry never retries at once and adds to an outage.
+pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Which of the three dot-separated parts of a token a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,6 +340,26 @@ impl fmt::Display for KeyFetchError {
     }
 }
 
+impl KeyFetchError {
+    /// The stable kind of this failure.
+    pub const fn kind(&self) -> KeyFetchErrorKind {
+        match self {
+            KeyFetchError::Connect => KeyFetchErrorKind::Connect,
+            KeyFetchError::Timeout => KeyFetchErrorKind::Timeout,
+            KeyFetchError::Status(_) => KeyFetchErrorKind::Status,
+            KeyFetchError::RateLimited { .. } => KeyFetchErrorKind::RateLimited,
+            KeyFetchError::BodyTooLarge { .. } => KeyFetchErrorKind::TooLarge,
+            KeyFetchError::Body => KeyFetchErrorKind::Body,
+            KeyFetchError::NotAKeySet => KeyFetchErrorKind::NotAKeySet,
+            KeyFetchError::Discovery => KeyFetchErrorKind::Discovery,
+            KeyFetchError::Request => KeyFetchErrorKind::Request,
+            KeyFetchError::BackingOff { .. } => KeyFetchErrorKind::BackingOff,
+            KeyFetchError::NoUsableKeys => KeyFetchErrorKind::NoUsableKeys,
+            KeyFetchError::TaskFailed => KeyFetchErrorKind::TaskFailed,
+        }
+    }
+}
+
 impl std::error::Error for KeyFetchError {}
 
 /// A refusal by the user's [`VerifyHook`](crate::VerifyHook).
@@ -274,8 +448,8 @@ pub enum Error {
     /// `token_use` is not the configured use.
     #[error("token_use is not the expected {expected}")]
     InvalidTokenUse {
-        /// What was expected: `"access"`, `"id"` or `"access or id"`.
-        expected: &'static str,
+        /// The use that was expected.
+        expected: TokenUse,
     },
     /// `client_id` (access token) or `aud` (id token) is not a configured app client.
     #[error("token was issued to an app client that is not allowed")]
@@ -293,7 +467,7 @@ pub enum Error {
     #[error("token claims do not have the shape of {target}")]
     ClaimsShape {
         /// The type that was asked for.
-        target: &'static str,
+        target: ClaimsTarget,
     },
     /// The user's hook refused the token.
     #[error("token rejected by a custom check: {0}")]
@@ -320,30 +494,30 @@ fn describe_malformed(part: TokenPart, reason: Malformed) -> String {
 }
 
 impl Error {
-    /// A stable snake_case name for this error, for logs, metrics and API bodies.
-    pub const fn kind(&self) -> &'static str {
+    /// The stable kind of this error, for logs, metrics and API bodies (see [`ErrorKind::as_str`]).
+    pub const fn kind(&self) -> ErrorKind {
         match self {
-            Error::TokenTooLarge { .. } => "token_too_large",
-            Error::Malformed { .. } => "malformed_token",
-            Error::UnsupportedAlgorithm => "unsupported_algorithm",
-            Error::MissingKid => "missing_kid",
-            Error::UnsupportedCriticalHeader => "unsupported_crit",
-            Error::UnknownKid => "unknown_kid",
-            Error::AlgorithmMismatch => "algorithm_mismatch",
-            Error::InvalidSignature => "invalid_signature",
-            Error::MissingClaim { .. } => "missing_claim",
-            Error::InvalidClaim { .. } => "invalid_claim",
-            Error::InvalidIssuer => "invalid_issuer",
-            Error::InvalidTokenUse { .. } => "invalid_token_use",
-            Error::InvalidClient => "invalid_client",
-            Error::Expired => "expired",
-            Error::NotYetValid => "not_yet_valid",
-            Error::IssuedInFuture => "issued_in_future",
-            Error::ClaimsShape { .. } => "invalid_claims",
-            Error::Hook(_) => "hook_rejected",
-            Error::InsufficientScope => "insufficient_scope",
-            Error::InsufficientGroup => "insufficient_group",
-            Error::KeysUnavailable(_) => "keys_unavailable",
+            Error::TokenTooLarge { .. } => ErrorKind::TokenTooLarge,
+            Error::Malformed { .. } => ErrorKind::MalformedToken,
+            Error::UnsupportedAlgorithm => ErrorKind::UnsupportedAlgorithm,
+            Error::MissingKid => ErrorKind::MissingKid,
+            Error::UnsupportedCriticalHeader => ErrorKind::UnsupportedCrit,
+            Error::UnknownKid => ErrorKind::UnknownKid,
+            Error::AlgorithmMismatch => ErrorKind::AlgorithmMismatch,
+            Error::InvalidSignature => ErrorKind::InvalidSignature,
+            Error::MissingClaim { .. } => ErrorKind::MissingClaim,
+            Error::InvalidClaim { .. } => ErrorKind::InvalidClaim,
+            Error::InvalidIssuer => ErrorKind::InvalidIssuer,
+            Error::InvalidTokenUse { .. } => ErrorKind::InvalidTokenUse,
+            Error::InvalidClient => ErrorKind::InvalidClient,
+            Error::Expired => ErrorKind::Expired,
+            Error::NotYetValid => ErrorKind::NotYetValid,
+            Error::IssuedInFuture => ErrorKind::IssuedInFuture,
+            Error::ClaimsShape { .. } => ErrorKind::InvalidClaims,
+            Error::Hook(_) => ErrorKind::HookRejected,
+            Error::InsufficientScope => ErrorKind::InsufficientScope,
+            Error::InsufficientGroup => ErrorKind::InsufficientGroup,
+            Error::KeysUnavailable(_) => ErrorKind::KeysUnavailable,
         }
     }
 
@@ -356,8 +530,8 @@ impl Error {
         }
     }
 
-    /// The HTTP status code for this error (shorthand for `self.class().status_code()`).
-    pub const fn status_code(&self) -> u16 {
+    /// The HTTP status for this error (shorthand for `self.class().status_code()`).
+    pub const fn status_code(&self) -> http::StatusCode {
         self.class().status_code()
     }
 
@@ -368,9 +542,9 @@ impl Error {
                 Some(*retry_after)
             }
             Error::KeysUnavailable(KeyFetchError::BackingOff { retry_in, .. }) => {
-                Some((*retry_in).max(Duration::from_secs(1)))
+                Some((*retry_in).max(MIN_RETRY_AFTER))
             }
-            Error::KeysUnavailable(_) => Some(Duration::from_secs(1)),
+            Error::KeysUnavailable(_) => Some(MIN_RETRY_AFTER),
             _ => None,
         }
     }
@@ -437,7 +611,7 @@ pub enum ConfigError {
     #[error("{what} {url:?} is not an absolute http(s) URL")]
     InvalidUrl {
         /// Which setting.
-        what: &'static str,
+        what: UrlSetting,
         /// The URL as given.
         url: String,
     },

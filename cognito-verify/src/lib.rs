@@ -28,13 +28,13 @@
 //! With the `testing` feature, the `testing` module mints Cognito-shaped tokens with real keys
 //! and serves their JWKS on loopback, so handlers can be tested without AWS.
 
-pub mod bearer;
 mod claims;
 mod clock;
 mod config;
 pub mod defaults;
 mod error;
 mod hook;
+pub mod http_auth;
 mod jwks;
 mod pool;
 mod rules;
@@ -49,8 +49,8 @@ pub use claims::{AccessClaims, CognitoClaims, IdClaims, Verified};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::VerifierBuilder;
 pub use error::{
-    ClaimProblem, ConfigError, Error, ErrorClass, HookRejection, KeyFetchError, Malformed,
-    TokenPart,
+    ClaimProblem, ClaimsTarget, ConfigError, Error, ErrorClass, ErrorKind, HookRejection,
+    KeyFetchError, KeyFetchErrorKind, MIN_RETRY_AFTER, Malformed, TokenPart, UrlSetting,
 };
 pub use hook::{VerifyHook, hook_fn};
 pub use pool::Pool;

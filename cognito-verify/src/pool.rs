@@ -1,6 +1,6 @@
 //! A user pool's configuration: its id, its app clients, its issuer and its keys' location.
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, UrlSetting};
 use crate::rules::client::ClientPolicy;
 
 /// AWS's limit on the length of a user pool id.
@@ -174,12 +174,12 @@ impl Pool {
             });
         }
         let main = match &self.issuer {
-            Some(issuer) => check_url("issuer", issuer)?,
+            Some(issuer) => check_url(UrlSetting::Issuer, issuer)?,
             None => format!("https://cognito-idp.{region}.amazonaws.com/{}", self.id),
         };
         let mut issuers = vec![ResolvedIssuer {
             keys: match &self.jwks_uri {
-                Some(uri) => KeyLocation::Jwks(check_url("JWKS URI", uri)?),
+                Some(uri) => KeyLocation::Jwks(check_url(UrlSetting::JwksUri, uri)?),
                 None => self.derived_location(&main),
             },
             issuer: main,
@@ -208,8 +208,8 @@ impl Pool {
         }
         for (issuer, jwks_uri) in &self.additional {
             issuers.push(ResolvedIssuer {
-                issuer: check_url("issuer", issuer)?,
-                keys: KeyLocation::Jwks(check_url("JWKS URI", jwks_uri)?),
+                issuer: check_url(UrlSetting::Issuer, issuer)?,
+                keys: KeyLocation::Jwks(check_url(UrlSetting::JwksUri, jwks_uri)?),
             });
         }
         Ok(ResolvedPool {
@@ -266,7 +266,7 @@ pub(crate) fn region_of(id: &str) -> Option<&str> {
     (region_ok && suffix_ok).then_some(region)
 }
 
-fn check_url(what: &'static str, url: &str) -> Result<String, ConfigError> {
+fn check_url(what: UrlSetting, url: &str) -> Result<String, ConfigError> {
     let invalid = || ConfigError::InvalidUrl {
         what,
         url: url.to_owned(),

@@ -459,7 +459,7 @@ async fn prefetch_loads_keys_at_start_up() {
         .unwrap();
     assert_eq!(
         down.prefetch().await.unwrap_err().kind(),
-        "keys_unavailable"
+        cognito_verify::ErrorKind::KeysUnavailable
     );
 }
 

@@ -225,7 +225,7 @@ fn part(token: &str, index: usize) -> Value {
 fn kind<T>(result: Result<T, Error>) -> &'static str {
     match result {
         Ok(_) => "ok",
-        Err(e) => e.kind(),
+        Err(e) => e.kind().as_str(),
     }
 }
 

@@ -9,8 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cognito_verify::testing::{JwksServer, TestIssuer};
-use cognito_verify::{ActualUse, HookRejection, Pool, Requirement, TokenUse, Verifier, hook_fn};
+use cognito_verify::{
+    ActualUse, ErrorKind, HookRejection, Pool, Requirement, TokenUse, Verifier, hook_fn,
+};
 use common::{NOW, Setup, kind};
+use http::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
@@ -314,10 +317,10 @@ async fn scopes_any_and_all() {
     assert_eq!(kind(&any.verify(&other).await), "insufficient_scope");
     assert_eq!(kind(&all.verify(&read).await), "insufficient_scope");
     assert_eq!(kind(&all.verify(&both).await), "ok");
-    // Id tokens have no scope.
+    // An id token is the wrong kind of token for a requirement.
     assert_eq!(
         kind(&any.verify(&s.issuer.id_token().sign()).await),
-        "insufficient_scope"
+        "invalid_token_use"
     );
     let e = any.verify(&other).await.unwrap_err();
     assert_eq!(e.status_code(), 403);
@@ -336,7 +339,7 @@ async fn groups_any_and_all() {
         .unwrap();
     let all = s
         .builder(TokenUse::Either)
-        .require_groups(Requirement::all_of(["admin", "ops"]))
+        .require_groups(Requirement::all_of(["admin", "ops"]).allow_id_tokens())
         .build()
         .unwrap();
     let admin = s.issuer.access_token().groups(["admin"]).sign();
@@ -346,6 +349,8 @@ async fn groups_any_and_all() {
     assert_eq!(kind(&any.verify(&none).await), "insufficient_group");
     assert_eq!(kind(&all.verify(&admin).await), "insufficient_group");
     assert_eq!(kind(&all.verify(&both).await), "ok");
+    // Without `allow_id_tokens`, an id token never meets a requirement, whatever its groups.
+    assert_eq!(kind(&any.verify(&both).await), "invalid_token_use");
     let bad_type = s
         .issuer
         .access_token()
@@ -360,14 +365,14 @@ async fn groups_any_and_all() {
         v.require_groups(&Requirement::all_of(["admin", "ops"]))
             .unwrap_err()
             .kind(),
-        "insufficient_group"
+        ErrorKind::InsufficientGroup
     );
     assert_eq!(v.require_scopes(&Requirement::any_of(["openid"])), Ok(()));
     assert_eq!(
         v.require_scopes(&Requirement::any_of(["orders/read"]))
             .unwrap_err()
             .kind(),
-        "insufficient_scope"
+        ErrorKind::InsufficientScope
     );
 }
 
@@ -484,7 +489,10 @@ async fn hook_runs_last_and_its_refusal_has_its_own_kind() {
         .sign();
     assert_eq!(kind(&v.verify(&ok).await), "ok");
     let e = v.verify(&out).await.unwrap_err();
-    assert_eq!((e.kind(), e.status_code()), ("hook_rejected", 401));
+    assert_eq!(
+        (e.kind(), e.status_code()),
+        (ErrorKind::HookRejected, StatusCode::UNAUTHORIZED)
+    );
     assert!(e.to_string().contains("session signed out"));
     // Runs on cache hits too, and not for tokens a built-in rule refused.
     assert_eq!(kind(&v.verify(&out).await), "hook_rejected");
@@ -534,4 +542,48 @@ async fn error_messages_never_echo_the_token() {
         assert!(!shown.contains(marker), "{shown}");
         assert!(!shown.contains(&token), "{shown}");
     }
+}
+
+/// Requirements are for APIs: an id token is refused as the wrong kind of token (401
+/// `invalid_token_use`), never 403, unless the requirement allows id tokens.
+#[tokio::test]
+async fn requirements_take_access_tokens_unless_id_tokens_are_allowed() {
+    let s = Setup::new().await;
+    let verifier = s.verifier(TokenUse::Either);
+    let id = s.issuer.id_token().groups(["admin"]).sign();
+    let v = verifier.verify(&id).await.unwrap();
+    let admin = Requirement::any_of(["admin"]);
+    let scope = Requirement::any_of(["api/read"]);
+    for e in [
+        v.require_groups(&admin).unwrap_err(),
+        v.require_scopes(&scope).unwrap_err(),
+    ] {
+        assert_eq!(
+            (e.kind(), e.status_code()),
+            (ErrorKind::InvalidTokenUse, StatusCode::UNAUTHORIZED)
+        );
+        assert_eq!(e.to_string(), "token_use is not the expected \"access\"");
+    }
+    assert_eq!(v.require_groups(&admin.clone().allow_id_tokens()), Ok(()));
+    assert_eq!(
+        v.require_scopes(&scope.clone().allow_id_tokens())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InsufficientScope
+    );
+
+    let built = |r: Requirement| {
+        s.builder(TokenUse::Either)
+            .require_groups(r)
+            .build()
+            .unwrap()
+    };
+    assert_eq!(
+        kind(&built(admin.clone()).verify(&id).await),
+        "invalid_token_use"
+    );
+    assert_eq!(
+        kind(&built(admin.allow_id_tokens()).verify(&id).await),
+        "ok"
+    );
 }

@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn groups_any_and_all() {
         let run = |groups: &[&str], r: &Requirement| {
-            check_present(groups.iter().copied(), r).map_err(|e| e.kind())
+            check_present(groups.iter().copied(), r).map_err(|e| e.kind().as_str())
         };
         let any = Requirement::any_of(["admin", "ops"]);
         assert_eq!(run(&["users", "ops"], &any), Ok(()));
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn groups_must_be_strings() {
-        let kind = |v| check_type(&crate::token::test_object(&v)).map_err(|e| e.kind());
+        let kind = |v| check_type(&crate::token::test_object(&v)).map_err(|e| e.kind().as_str());
         assert_eq!(kind(json!({"cognito:groups": ["a"]})), Ok(()));
         assert_eq!(kind(json!({})), Ok(()));
         assert_eq!(

@@ -33,7 +33,7 @@ mod tests {
         ];
         let run = |v: Value| {
             let m = crate::token::test_object(&v);
-            select(&m, pools).map_err(|e| e.kind())
+            select(&m, pools).map_err(|e| e.kind().as_str())
         };
         assert_eq!(run(json!({"iss": "https://x/eu-west-1_B"})), Ok(1));
         assert_eq!(

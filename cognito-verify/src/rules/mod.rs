@@ -58,6 +58,7 @@ pub(crate) fn check_requirements(
     policy: &Policy,
 ) -> Result<(), Error> {
     if let Some(required) = &policy.scopes {
+        required.check_use(token_use)?;
         let scope = match token_use {
             ActualUse::Access => optional_str(claims, "scope")?,
             ActualUse::Id => None,
@@ -65,6 +66,7 @@ pub(crate) fn check_requirements(
         scope::check_present(scope, required)?;
     }
     if let Some(required) = &policy.groups {
+        required.check_use(token_use)?;
         groups::check_present(groups::names(claims), required)?;
     }
     Ok(())

@@ -1,8 +1,18 @@
-//! A requirement on a set of names (scopes or groups): any of them, or all of them.
+//! A requirement on a set of names (scopes or groups): any of them, or all of them, and which
+//! kinds of token may meet it.
+
+use crate::error::Error;
+use crate::rules::token_use::{ActualUse, TokenUse};
 
 /// A requirement that a token carry any of, or all of, some scopes or groups.
 ///
 /// An empty requirement is never met (fail closed); the builder refuses one outright.
+///
+/// A requirement is for APIs, so only **access tokens** meet it: an id token is refused with
+/// [`Error::InvalidTokenUse`] (401 `invalid_token`), not 403, even when it carries the group.
+/// Id tokens are for the client that signed the user in (their audience is that client, and they
+/// are handed to third parties); allow them for one requirement with
+/// [`allow_id_tokens`](Self::allow_id_tokens).
 ///
 /// ```
 /// use cognito_verify::Requirement;
@@ -15,6 +25,7 @@
 pub struct Requirement {
     all: bool,
     names: Vec<String>,
+    id_tokens: bool,
 }
 
 impl Requirement {
@@ -27,6 +38,7 @@ impl Requirement {
         Requirement {
             all: false,
             names: names.into_iter().map(Into::into).collect(),
+            id_tokens: false,
         }
     }
 
@@ -39,6 +51,37 @@ impl Requirement {
         Requirement {
             all: true,
             names: names.into_iter().map(Into::into).collect(),
+            id_tokens: false,
+        }
+    }
+
+    /// Lets id tokens meet this requirement too (by default only access tokens do). Id tokens
+    /// carry groups but never scopes.
+    ///
+    /// ```
+    /// use cognito_verify::Requirement;
+    /// let staff = Requirement::any_of(["staff"]).allow_id_tokens();
+    /// assert!(staff.allows_id_tokens());
+    /// assert!(!Requirement::any_of(["staff"]).allows_id_tokens());
+    /// ```
+    #[must_use]
+    pub fn allow_id_tokens(mut self) -> Self {
+        self.id_tokens = true;
+        self
+    }
+
+    /// Whether id tokens may meet this requirement.
+    pub fn allows_id_tokens(&self) -> bool {
+        self.id_tokens
+    }
+
+    /// [`Error::InvalidTokenUse`] when a token of this use may not meet the requirement.
+    pub(crate) fn check_use(&self, actual: ActualUse) -> Result<(), Error> {
+        match (actual, self.id_tokens) {
+            (ActualUse::Id, false) => Err(Error::InvalidTokenUse {
+                expected: TokenUse::Access,
+            }),
+            _ => Ok(()),
         }
     }
 

@@ -58,7 +58,7 @@ mod tests {
 
     fn run(v: Value, now: u64, leeway: u64) -> Result<u64, &'static str> {
         let m = crate::token::test_object(&v);
-        check(&m, now, leeway).map_err(|e| e.kind())
+        check(&m, now, leeway).map_err(|e| e.kind().as_str())
     }
 
     #[test]

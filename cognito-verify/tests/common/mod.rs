@@ -65,7 +65,7 @@ impl Setup {
 pub(crate) fn kind<T>(r: &Result<T, cognito_verify::Error>) -> &'static str {
     match r {
         Ok(_) => "ok",
-        Err(e) => e.kind(),
+        Err(e) => e.kind().as_str(),
     }
 }
 
