@@ -1,26 +1,22 @@
 //! Extractors for handlers: [`AccessToken`], [`IdToken`], [`Claims`] and [`Authenticated`].
 
+use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
-use cognito_verify::bearer::Challenge;
-use cognito_verify::{AccessClaims, Error, IdClaims, Verified};
+use axum::response::{IntoResponse, Response};
+use cognito_verify::http_auth::{HttpAuth, Refusal};
+use cognito_verify::{AccessClaims, Error, ErrorKind, IdClaims, Verified};
+use http::StatusCode;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::auth::{CognitoAuth, Settings};
+use crate::auth::{CognitoAuth, respond};
 use crate::layer::LayerMark;
-use crate::rejection::AuthRejection;
 
-/// How the extractors find the [`CognitoAuth`] in the router state.
-///
-/// You do not implement this: it holds for every state `S` with
-/// `CognitoAuth: FromRef<S>` (including `CognitoAuth` itself), and for `()`, the state of a
-/// router without state, where the extractors rely on a [`CognitoAuthLayer`] on the route
-/// (without one they answer 500).
-///
-/// [`CognitoAuthLayer`]: crate::CognitoAuthLayer
+/// How the extractors find the [`CognitoAuth`] in the router state: every `S` with
+/// `CognitoAuth: FromRef<S>`, and `()` (no state: the extractors need a
+/// [`CognitoAuthLayer`](crate::CognitoAuthLayer) on the route, or answer 500).
 #[diagnostic::on_unimplemented(
     message = "the cognito-verify-axum extractors cannot find a `CognitoAuth` in the state `{Self}`",
     note = "implement `axum::extract::FromRef<{Self}> for CognitoAuth`, or use `CognitoAuth` as the router state"
@@ -45,42 +41,35 @@ impl AuthState for () {
     }
 }
 
-/// The request's token, verified once per request: by a layer (found in the extensions) or
-/// else here with the state's verifier (and then stored in the extensions for the next
-/// extractor). `None` when the request has no token.
+/// The request's token (`None` without one), verified once per request: by a layer, or here
+/// with the state's settings (and then kept in the extensions for the next extractor).
 async fn resolve<S>(
     parts: &mut Parts,
     state: &S,
-) -> Result<(Option<Verified>, Option<Arc<Settings>>), AuthRejection>
+) -> Result<(Option<Verified>, HttpAuth), AuthRejection>
 where
     S: AuthState + Sync,
 {
     let mark = parts.extensions.get::<LayerMark>().map(|m| m.0.clone());
+    let auth = match mark.or_else(|| state.cognito_auth().map(|a| a.http)) {
+        Some(auth) => auth,
+        None => return Err(AuthRejection::new(Refusal::not_configured(), None, parts)),
+    };
     if let Some(verified) = parts.extensions.get::<Verified>() {
-        let settings = mark.or_else(|| state.cognito_auth().map(|a| a.settings));
-        return Ok((Some(verified.clone()), settings));
+        return Ok((Some(verified.clone()), auth));
     }
-    if let Some(settings) = mark {
+    if parts.extensions.get::<LayerMark>().is_some() {
         // An optional layer let the request through: it has no token.
-        return Ok((None, Some(settings)));
+        return Ok((None, auth));
     }
-    let Some(CognitoAuth { settings }) = state.cognito_auth() else {
-        return Err(AuthRejection::not_configured());
-    };
-    let result = match settings.find_token(parts) {
-        None => None,
-        Some(token) => Some(settings.verifier.verify_bytes(&token).await),
-    };
-    match result {
-        None => Ok((None, Some(settings))),
-        Some(Ok(verified)) => {
-            parts.extensions.insert(verified.clone());
-            Ok((Some(verified), Some(settings)))
+    match auth.authenticate(parts).await {
+        Ok(verified) => {
+            if let Some(verified) = &verified {
+                parts.extensions.insert(verified.clone());
+            }
+            Ok((verified, auth))
         }
-        Some(Err(error)) => {
-            let challenge = Challenge::from_error(&error, settings.realm(), None);
-            Err(AuthRejection::refused(challenge, Some(settings)))
-        }
+        Err(refusal) => Err(AuthRejection::new(refusal, Some(auth), parts)),
     }
 }
 
@@ -89,18 +78,18 @@ async fn optional<S, T>(
     parts: &mut Parts,
     state: &S,
     pick: impl FnOnce(&Verified) -> Result<T, Error> + Send,
-) -> Result<(Option<T>, Option<Arc<Settings>>), AuthRejection>
+) -> Result<(Option<T>, HttpAuth), AuthRejection>
 where
     S: AuthState + Sync,
 {
-    let (verified, settings) = resolve(parts, state).await?;
+    let (verified, auth) = resolve(parts, state).await?;
     match verified.as_ref().map(pick).transpose() {
-        Ok(value) => Ok((value, settings)),
-        Err(error) => {
-            let realm = settings.as_deref().and_then(Settings::realm);
-            let challenge = Challenge::from_error(&error, realm, None);
-            Err(AuthRejection::refused(challenge, settings))
-        }
+        Ok(value) => Ok((value, auth)),
+        Err(error) => Err(AuthRejection::new(
+            auth.refuse(error, None),
+            Some(auth),
+            parts,
+        )),
     }
 }
 
@@ -115,38 +104,58 @@ where
 {
     match optional(parts, state, pick).await? {
         (Some(value), _) => Ok(value),
-        (None, settings) => {
-            let challenge = settings
-                .as_deref()
-                .map_or_else(|| Challenge::missing_token(None), |s| s.missing().clone());
-            Err(AuthRejection::refused(challenge, settings))
-        }
+        (None, auth) => Err(AuthRejection::new(auth.missing_token(), Some(auth), parts)),
     }
 }
 
-fn access(verified: &Verified) -> Result<AccessClaims, Error> {
-    verified.access_claims().cloned()
+/// The rejection of the extractors: a [`Refusal`] (or 500 `not_configured` with neither a layer
+/// on the route nor a `CognitoAuth` in the state), answered with the settings' body.
+#[derive(Debug)]
+pub struct AuthRejection {
+    refusal: Refusal,
+    response: Response,
 }
 
-fn id(verified: &Verified) -> Result<IdClaims, Error> {
-    verified.id_claims().cloned()
+impl AuthRejection {
+    fn new(refusal: Refusal, auth: Option<HttpAuth>, parts: &Parts) -> Self {
+        let response = respond(auth.as_ref(), &refusal, parts);
+        AuthRejection { refusal, response }
+    }
+
+    /// The HTTP status of the response.
+    pub fn status(&self) -> StatusCode {
+        self.refusal.status()
+    }
+
+    /// The refusal: kind, status, `WWW-Authenticate`, `Retry-After`, description.
+    pub fn refusal(&self) -> &Refusal {
+        &self.refusal
+    }
+
+    /// The stable kind of the refusal.
+    pub fn kind(&self) -> ErrorKind {
+        self.refusal.kind()
+    }
 }
 
-fn claims<T: DeserializeOwned>(verified: &Verified) -> Result<T, Error> {
-    verified.deserialize::<T>()
+impl fmt::Display for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.refusal.fmt(f)
+    }
 }
 
-fn any(verified: &Verified) -> Result<Verified, Error> {
-    Ok(verified.clone())
+impl std::error::Error for AuthRejection {}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        self.response
+    }
 }
 
+/// Deref and the two extractor traits for a newtype over `$target`, made by `$pick`.
 macro_rules! extractor {
-    ($(#[$meta:meta])* $name:ident($target:ty), $pick:expr) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone)]
-        pub struct $name(pub $target);
-
-        impl Deref for $name {
+    ($name:ident $(<$t:ident: $bound:path>)?, $target:ty, $pick:expr) => {
+        impl$(<$t>)? Deref for $name$(<$t>)? {
             type Target = $target;
 
             fn deref(&self) -> &$target {
@@ -154,79 +163,62 @@ macro_rules! extractor {
             }
         }
 
-        impl<S> FromRequestParts<S> for $name
-        where
-            S: AuthState + Send + Sync,
-        {
+        impl<S: AuthState + Send + Sync $(, $t: $bound + Send)?> FromRequestParts<S> for $name$(<$t>)? {
             type Rejection = AuthRejection;
 
-            async fn from_request_parts(
-                parts: &mut Parts,
-                state: &S,
-            ) -> Result<Self, Self::Rejection> {
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthRejection> {
                 required(parts, state, $pick).await.map($name)
             }
         }
 
-        /// `None` when the request has no token; a request with a token that is not valid is
-        /// refused.
-        impl<S> OptionalFromRequestParts<S> for $name
-        where
-            S: AuthState + Send + Sync,
+        /// `None` when the request has no token; a token that is not valid is refused.
+        impl<S: AuthState + Send + Sync $(, $t: $bound + Send)?> OptionalFromRequestParts<S>
+            for $name$(<$t>)?
         {
             type Rejection = AuthRejection;
 
             async fn from_request_parts(
                 parts: &mut Parts,
                 state: &S,
-            ) -> Result<Option<Self>, Self::Rejection> {
+            ) -> Result<Option<Self>, AuthRejection> {
                 Ok(optional(parts, state, $pick).await?.0.map($name))
             }
         }
     };
 }
 
-extractor! {
-    /// The claims of a valid access token.
-    ///
-    /// An id token is refused with 401 `invalid_token` (kind `invalid_token_use`), even when
-    /// the verifier accepts either kind. `Option<AccessToken>` is `None` for a request without
-    /// a token.
-    AccessToken(AccessClaims), access
-}
+/// The claims of a valid access token. An id token is refused with 401 `invalid_token` (kind
+/// `invalid_token_use`), even when the verifier accepts either kind.
+#[derive(Debug, Clone)]
+pub struct AccessToken(pub AccessClaims);
+extractor!(AccessToken, AccessClaims, |v: &Verified| v
+    .access_claims()
+    .cloned());
 
-extractor! {
-    /// The claims of a valid id token.
-    ///
-    /// An access token is refused with 401 `invalid_token` (kind `invalid_token_use`), even
-    /// when the verifier accepts either kind. `Option<IdToken>` is `None` for a request without
-    /// a token.
-    IdToken(IdClaims), id
-}
+/// The claims of a valid id token. An access token is refused with 401 `invalid_token` (kind
+/// `invalid_token_use`), even when the verifier accepts either kind.
+#[derive(Debug, Clone)]
+pub struct IdToken(pub IdClaims);
+extractor!(IdToken, IdClaims, |v: &Verified| v.id_claims().cloned());
 
-extractor! {
-    /// The request's valid token, access or id: its [`Verified`] (typed claims, raw claims,
-    /// scopes, groups). `Option<Authenticated>` is `None` for a request without a token.
-    Authenticated(Verified), any
-}
+/// The request's valid token, access or id: its [`Verified`] (typed claims, raw claims, scopes,
+/// groups).
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Verified);
+extractor!(Authenticated, Verified, |v: &Verified| Ok(v.clone()));
 
-/// The claims of a valid token (access or id) deserialized into your own type.
-///
-/// A token whose claims do not fit `T` is refused with 401 (kind `invalid_claims`).
-/// `Option<Claims<T>>` is `None` for a request without a token.
+/// The claims of a valid token (access or id) deserialized into your own type; claims that do
+/// not fit `T` are refused with 401 (kind `invalid_claims`).
 ///
 /// ```
-/// use cognito_verify_axum::Claims;
-///
 /// #[derive(serde::Deserialize)]
 /// struct Tenant {
-///     sub: String,
 ///     #[serde(rename = "custom:tenant")]
 ///     tenant: String,
 /// }
 ///
-/// async fn handler(Claims(me): Claims<Tenant>) -> String {
-///     format!("{} of {}", me.sub, me.tenant)
+/// async fn handler(cognito_verify_axum::Claims(me): cognito_verify_axum::Claims<Tenant>) -> String {
+///     me.tenant
 /// }
 /// let app: axum::Router<cognito_verify_axum::CognitoAuth> =
 ///     axum::Router::new().route("/tenant", axum::routing::get(handler));
@@ -234,40 +226,4 @@ extractor! {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Claims<T>(pub T);
-
-impl<T> Deref for Claims<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<S, T> FromRequestParts<S> for Claims<T>
-where
-    S: AuthState + Send + Sync,
-    T: DeserializeOwned + Send,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        required(parts, state, claims::<T>).await.map(Claims)
-    }
-}
-
-/// `None` when the request has no token; a request with a token that is not valid (or whose
-/// claims do not fit `T`) is refused.
-impl<S, T> OptionalFromRequestParts<S> for Claims<T>
-where
-    S: AuthState + Send + Sync,
-    T: DeserializeOwned + Send,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(optional(parts, state, claims::<T>).await?.0.map(Claims))
-    }
-}
+extractor!(Claims<T: DeserializeOwned>, T, Verified::deserialize::<T>);

@@ -1,6 +1,6 @@
-//! The tower [`Layer`] and [`Service`] that authenticate requests.
+//! The tower [`Layer`] and [`Service`] that authenticate requests, in tower-http's
+//! `AsyncRequireAuthorization` shape: a future that checks, then one that calls the inner service.
 
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,97 +9,70 @@ use std::task::{Context, Poll, ready};
 use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
-use cognito_verify::bearer::Challenge;
-use cognito_verify::{Requirement, Verified};
-use futures_util::future::BoxFuture;
-use http::{Request, StatusCode};
+use cognito_verify::http_auth::{HttpAuth, Requirements};
+use cognito_verify::{ConfigError, Requirement, Verified};
+use futures_util::future::{BoxFuture, Either, Ready, ready as done};
+use http::Request;
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::auth::{CognitoAuth, Settings, render, trace_refusal};
+use crate::auth::respond;
 
 /// Marks a request that went through a [`CognitoAuthLayer`], with the layer's settings (for the
 /// extractors: a request that passed an optional layer without a [`Verified`] has no token).
 #[derive(Clone)]
-pub(crate) struct LayerMark(pub(crate) Arc<Settings>);
+pub(crate) struct LayerMark(pub(crate) HttpAuth);
 
-/// A [`Layer`] that authenticates every request with a [`CognitoAuth`]. Made by
-/// [`CognitoAuth::layer`], [`optional_layer`](CognitoAuth::optional_layer),
-/// [`require_scopes`](CognitoAuth::require_scopes) and
-/// [`require_groups`](CognitoAuth::require_groups).
+/// A [`Layer`] that authenticates requests. Made by [`CognitoAuth::layer`](crate::CognitoAuth::layer),
+/// [`optional_layer`](crate::CognitoAuth::optional_layer),
+/// [`require_scopes`](crate::CognitoAuth::require_scopes) and
+/// [`require_groups`](crate::CognitoAuth::require_groups).
 ///
-/// A request with a valid token goes on with the token's [`Verified`] in its extensions;
-/// otherwise the layer answers: 401 (no token, or an invalid one), 403 (a requirement is not
-/// met) or 503 (the signing keys are unavailable). When a [`Verified`] is already in the
-/// extensions (an outer layer verified the token), only the requirements are checked.
-#[derive(Clone)]
+/// A request with a valid token goes on with its [`Verified`] in the extensions; otherwise the
+/// layer answers (400, 401, 403 or 503). When a [`Verified`] is already in the extensions (an
+/// outer layer verified the token), only the requirements are checked.
+#[derive(Debug, Clone)]
 pub struct CognitoAuthLayer {
     guard: Arc<Guard>,
 }
 
-/// What a layer checks, decided when it is built.
+#[derive(Debug, Clone)]
 struct Guard {
-    settings: Arc<Settings>,
+    auth: HttpAuth,
     optional: bool,
-    scopes: Option<Requirement>,
-    groups: Option<Requirement>,
-}
-
-impl fmt::Debug for CognitoAuthLayer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let g = &*self.guard;
-        f.debug_struct("CognitoAuthLayer")
-            .field("optional", &g.optional)
-            .field("scopes", &g.scopes)
-            .field("groups", &g.groups)
-            .finish_non_exhaustive()
-    }
+    requirements: Requirements,
 }
 
 impl CognitoAuthLayer {
-    pub(crate) fn new(auth: CognitoAuth, optional: bool) -> Self {
-        CognitoAuthLayer {
-            guard: Arc::new(Guard {
-                settings: auth.settings,
-                optional,
-                scopes: None,
-                groups: None,
-            }),
-        }
+    pub(crate) fn new(auth: HttpAuth, optional: bool, requirements: Requirements) -> Self {
+        let guard = Arc::new(Guard {
+            auth,
+            optional,
+            requirements,
+        });
+        CognitoAuthLayer { guard }
     }
 
-    fn edit(mut self, f: impl FnOnce(&mut Guard)) -> Self {
-        let g = &*self.guard;
-        let mut guard = Guard {
-            settings: g.settings.clone(),
-            optional: g.optional,
-            scopes: g.scopes.clone(),
-            groups: g.groups.clone(),
-        };
-        f(&mut guard);
-        self.guard = Arc::new(guard);
-        self
+    /// The layer with more requirements (an empty one is refused): it then requires a token.
+    fn require(self, f: impl FnOnce(Requirements) -> Requirements) -> Result<Self, ConfigError> {
+        let requirements = f(self.guard.requirements.clone());
+        requirements.validate()?;
+        Ok(CognitoAuthLayer::new(
+            self.guard.auth.clone(),
+            false,
+            requirements,
+        ))
     }
 
-    /// Also requires these scopes (403 `insufficient_scope` naming them otherwise). A layer
-    /// with a requirement always requires a token, even if it was made by `optional_layer`.
-    #[must_use]
-    pub fn require_scopes(self, required: Requirement) -> Self {
-        self.edit(|g| {
-            g.optional = false;
-            g.scopes = Some(required);
-        })
+    /// Also requires these scopes; see [`CognitoAuth::require_scopes`](crate::CognitoAuth::require_scopes).
+    pub fn require_scopes(self, required: Requirement) -> Result<Self, ConfigError> {
+        self.require(|r| r.scopes(required))
     }
 
-    /// Also requires the user to be in these groups (403 `insufficient_scope` naming them
-    /// otherwise). A layer with a requirement always requires a token.
-    #[must_use]
-    pub fn require_groups(self, required: Requirement) -> Self {
-        self.edit(|g| {
-            g.optional = false;
-            g.groups = Some(required);
-        })
+    /// Also requires these groups; see [`CognitoAuth::require_groups`](crate::CognitoAuth::require_groups).
+    pub fn require_groups(self, required: Requirement) -> Result<Self, ConfigError> {
+        self.require(|r| r.groups(required))
     }
 }
 
@@ -114,42 +87,59 @@ impl<S> Layer<S> for CognitoAuthLayer {
     }
 }
 
-impl Guard {
-    /// The requirements on a verified token.
-    fn check(&self, verified: &Verified) -> Result<(), Challenge> {
-        let realm = self.settings.realm();
-        if let Some(required) = &self.scopes {
-            verified
-                .require_scopes(required)
-                .map_err(|e| Challenge::from_error(&e, realm, Some(required)))?;
-        }
-        if let Some(required) = &self.groups {
-            verified
-                .require_groups(required)
-                .map_err(|e| Challenge::from_error(&e, realm, Some(required)))?;
-        }
-        Ok(())
-    }
-
-    fn refuse(&self, challenge: &Challenge) -> Response {
-        trace_refusal(challenge);
-        render(Some(&self.settings), challenge)
-    }
-}
-
-/// The [`Service`] made by [`CognitoAuthLayer`]. Its responses are axum [`Response`]s: the
-/// inner service's body is boxed (axum's own body passes through unchanged).
-#[derive(Clone)]
+/// The [`Service`] made by [`CognitoAuthLayer`]. Its responses are axum [`Response`]s.
+#[derive(Debug, Clone)]
 pub struct CognitoAuthService<S> {
     inner: S,
     guard: Arc<Guard>,
 }
 
-impl<S: fmt::Debug> fmt::Debug for CognitoAuthService<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CognitoAuthService")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
+/// The check of one request: at once, or after verifying a token.
+type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
+
+/// The request to pass on, or the refusal's response (boxed: refusals are the rare path).
+type Checked<B> = Result<Request<B>, Box<Response>>;
+
+impl Guard {
+    /// The check of a request: synchronous unless a token has to be verified.
+    fn check<B: Send + 'static>(self: &Arc<Self>, request: Request<B>) -> Check<B> {
+        let (mut parts, body) = request.into_parts();
+        let refuse = |refusal, parts: &_| Err(Box::new(respond(Some(&self.auth), &refusal, parts)));
+        // An outer layer has verified the token: only the requirements remain.
+        if let Some(verified) = parts.extensions.get::<Verified>() {
+            let checked = match self.requirements.check(&self.auth, verified) {
+                Ok(()) => Ok(Request::from_parts(parts, body)),
+                Err(refusal) => refuse(refusal, &parts),
+            };
+            return Either::Left(done(checked));
+        }
+        let token = match self.auth.find_token(&parts) {
+            Ok(Some(token)) => token.into_owned(),
+            Ok(None) if self.optional => {
+                parts.extensions.insert(LayerMark(self.auth.clone()));
+                return Either::Left(done(Ok(Request::from_parts(parts, body))));
+            }
+            Ok(None) => return Either::Left(done(refuse(self.auth.missing_token(), &parts))),
+            Err(refusal) => return Either::Left(done(refuse(refusal, &parts))),
+        };
+        let guard = self.clone();
+        Either::Right(Box::pin(async move {
+            let checked = match guard.auth.verify(&token).await {
+                Ok(verified) => guard
+                    .requirements
+                    .check(&guard.auth, &verified)
+                    .map(|()| verified),
+                Err(refusal) => Err(refusal),
+            };
+            match checked {
+                Ok(verified) => {
+                    parts.extensions.insert(verified);
+                    parts.extensions.insert(LayerMark(guard.auth.clone()));
+                    Ok(Request::from_parts(parts, body))
+                }
+                Err(refusal) => Err(Box::new(respond(Some(&guard.auth), &refusal, &parts))),
+            }
+        }))
     }
 }
 
@@ -169,104 +159,34 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let guard = &self.guard;
-
-        // An outer layer has verified the token: only the requirements remain.
-        if let Some(verified) = request.extensions().get::<Verified>() {
-            return match guard.check(verified) {
-                Ok(()) => ResponseFuture::calling(self.inner.call(request)),
-                Err(challenge) => ResponseFuture::answered(guard.refuse(&challenge)),
-            };
-        }
-
-        let (mut parts, body) = request.into_parts();
-        let Some(token) = guard.settings.find_token(&parts).map(|t| t.into_owned()) else {
-            if guard.optional {
-                parts.extensions.insert(LayerMark(guard.settings.clone()));
-                return ResponseFuture::calling(self.inner.call(Request::from_parts(parts, body)));
-            }
-            return ResponseFuture::answered(guard.refuse(guard.settings.missing()));
-        };
-
-        // The service that was polled ready goes into the future; a clone stays here, to be
-        // polled ready for the next request.
+        // The service polled ready goes into the future; a clone stays for the next request.
         let clone = self.inner.clone();
         let service = std::mem::replace(&mut self.inner, clone);
-        let guard = guard.clone();
-        let verify = Box::pin(async move {
-            let challenge = match guard.settings.verifier.verify_bytes(&token).await {
-                Ok(verified) => match guard.check(&verified) {
-                    Ok(()) => {
-                        parts.extensions.insert(verified);
-                        parts.extensions.insert(LayerMark(guard.settings.clone()));
-                        return Ok(Request::from_parts(parts, body));
-                    }
-                    Err(challenge) => challenge,
-                },
-                Err(error) => Challenge::from_error(&error, guard.settings.realm(), None),
-            };
-            Err(guard.refuse(&challenge))
-        });
+        let check = self.guard.check(request);
         ResponseFuture {
-            state: State::Verifying {
-                verify,
-                service: Some(service),
-            },
+            state: State::Check { check },
+            service,
         }
     }
 }
 
 pin_project! {
-    /// The response future of [`CognitoAuthService`].
+    /// The response future of [`CognitoAuthService`]: the check, then the inner service.
     pub struct ResponseFuture<S, B>
     where
         S: Service<Request<B>>,
     {
         #[pin]
-        state: State<S, B, S::Future>,
+        state: State<B, S::Future>,
+        service: S,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<S, B, F> {
-        // Refused without asking the inner service.
-        Answered { response: Option<Response> },
-        // Verifying the token; then the request goes to `service`, which was polled ready.
-        Verifying {
-            verify: BoxFuture<'static, Result<Request<B>, Response>>,
-            service: Option<S>,
-        },
-        // The inner service is answering.
-        Calling { #[pin] future: F },
-    }
-}
-
-impl<S, B> ResponseFuture<S, B>
-where
-    S: Service<Request<B>>,
-{
-    fn answered(response: Response) -> Self {
-        ResponseFuture {
-            state: State::Answered {
-                response: Some(response),
-            },
-        }
-    }
-
-    fn calling(future: S::Future) -> Self {
-        ResponseFuture {
-            state: State::Calling { future },
-        }
-    }
-}
-
-impl<S, B> fmt::Debug for ResponseFuture<S, B>
-where
-    S: Service<Request<B>>,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    enum State<B, F> {
+        Check { #[pin] check: Check<B> },
+        Call { #[pin] future: F },
     }
 }
 
@@ -281,39 +201,19 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         loop {
-            let request = match this.state.as_mut().project() {
-                StateProj::Answered { response } => {
-                    return Poll::Ready(Ok(response.take().unwrap_or_else(polled_after_done)));
-                }
-                StateProj::Verifying { verify, .. } => match ready!(verify.as_mut().poll(cx)) {
-                    Ok(request) => request,
-                    Err(refusal) => {
-                        this.state.set(State::Answered { response: None });
-                        return Poll::Ready(Ok(refusal));
+            match this.state.as_mut().project() {
+                StateProj::Check { check } => match ready!(check.poll(cx)) {
+                    Ok(request) => {
+                        let future = this.service.call(request);
+                        this.state.set(State::Call { future });
                     }
+                    Err(refusal) => return Poll::Ready(Ok(*refusal)),
                 },
-                StateProj::Calling { future } => {
-                    return future
-                        .poll(cx)
-                        .map(|result| result.map(|response| response.map(Body::new)));
+                StateProj::Call { future } => {
+                    let response = ready!(future.poll(cx))?;
+                    return Poll::Ready(Ok(response.map(Body::new)));
                 }
-            };
-            let StateProj::Verifying { service, .. } = this.state.as_mut().project() else {
-                return Poll::Ready(Ok(polled_after_done()));
-            };
-            let Some(mut service) = service.take() else {
-                return Poll::Ready(Ok(polled_after_done()));
-            };
-            let future = service.call(request);
-            this.state.set(State::Calling { future });
+            }
         }
     }
-}
-
-/// The answer if a completed future is polled again (a caller bug; futures may do anything
-/// then, but a 500 is the least surprising).
-fn polled_after_done() -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response
 }

@@ -44,7 +44,7 @@ async fn admin(Authenticated(token): Authenticated) -> Json<Value> {
 fn app(auth: CognitoAuth) -> Router {
     let admin_routes = Router::new()
         .route("/stats", get(admin))
-        .route_layer(auth.require_groups(Requirement::any_of(["admin"])));
+        .route_layer(auth.require_groups(Requirement::any_of(["admin"])).unwrap());
     Router::new()
         .route("/me", get(me))
         .nest("/admin", admin_routes)

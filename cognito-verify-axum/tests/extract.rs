@@ -7,6 +7,7 @@ mod common;
 
 use axum::routing::get;
 use axum::{Json, Router};
+use cognito_verify::http_auth::HttpAuth;
 use cognito_verify_axum::{
     AccessToken, AuthRejection, Authenticated, Claims, CognitoAuth, IdToken,
 };
@@ -59,7 +60,7 @@ async fn handled(result: Result<AccessToken, AuthRejection>) -> Json<Value> {
         Err(rejection) => json!({
             "status": rejection.status().as_u16(),
             "kind": rejection.kind(),
-            "www": rejection.challenge().and_then(|c| c.www_authenticate()),
+            "www": rejection.refusal().www_authenticate().map(|v| v.to_str().unwrap()),
             "display": rejection.to_string(),
         }),
     })
@@ -282,7 +283,7 @@ async fn several_extractors_in_one_handler_verify_once() {
 #[tokio::test]
 async fn behind_the_layer_extractors_read_the_verified_token() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(fx.verifier()).realm("api");
+    let auth = CognitoAuth::new(HttpAuth::new(fx.verifier()).realm("api"));
     // With the state too: the layer's token is used, not verified again.
     let app = App::start(
         routes()
@@ -349,7 +350,10 @@ async fn without_a_layer_or_state_the_extractors_answer_500() {
     let reply = app.get("/access", &[]).await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.www_authenticate, None);
-    assert_eq!(reply.body, json!("authentication is not configured"));
+    assert_eq!(
+        reply.body,
+        json!({ "error": "server_error", "kind": "not_configured" })
+    );
     assert_eq!(app.get("/maybe-access", &[]).await.status, 500);
 }
 
@@ -376,7 +380,7 @@ async fn the_rejection_can_be_handled_by_the_handler() {
 #[tokio::test]
 async fn standalone_extractors_use_the_configured_token_source() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(fx.verifier()).token_from_cookie("session");
+    let auth = CognitoAuth::new(HttpAuth::new(fx.verifier()).token_from_cookie("session"));
     let app = App::start(standalone(auth)).await;
     let token = fx.issuer.access_token().claim("sub", "c").sign();
     let cookie = format!("session={token}");

@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use cognito_verify::http_auth::HttpAuth;
 use cognito_verify::testing::Fault;
 use cognito_verify::{Requirement, TokenUse, Verified};
 use cognito_verify_axum::{Authenticated, CognitoAuth};
@@ -117,7 +118,7 @@ async fn invalid_tokens_are_401_invalid_token() {
     ];
     for (what, token, kind) in cases {
         let error = verifier.verify(&token).await.unwrap_err();
-        assert_eq!(error.kind(), kind, "{what}");
+        assert_eq!(error.kind().as_str(), kind, "{what}");
         let reply = app.get_bearer("/whoami", &token).await;
         assert_eq!(reply.status, 401, "{what}");
         assert_eq!(
@@ -191,9 +192,11 @@ async fn a_failing_key_endpoint_is_503() {
 #[tokio::test]
 async fn realm_and_detail_are_opt_in() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(fx.verifier())
-        .realm("orders")
-        .expose_detail(true);
+    let auth = CognitoAuth::new(
+        HttpAuth::new(fx.verifier())
+            .realm("orders")
+            .expose_detail(true),
+    );
     let app = App::start(protected(&auth)).await;
 
     let reply = app.get("/whoami", &[]).await;
@@ -224,14 +227,14 @@ async fn realm_and_detail_are_opt_in() {
 #[tokio::test]
 async fn the_body_hook_renders_the_body_and_the_adapter_keeps_status_and_headers() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(fx.verifier()).render_with(|challenge| {
+    let auth = CognitoAuth::new(HttpAuth::new(fx.verifier()).render_with(|refusal| {
         // The hook's status is overridden; its body and extra headers are kept.
-        (
-            StatusCode::IM_A_TEAPOT,
-            [("x-refusal", challenge.kind())],
-            format!("refused: {}", challenge.kind()),
-        )
-    });
+        http::Response::builder()
+            .status(StatusCode::IM_A_TEAPOT)
+            .header("x-refusal", refusal.kind().as_str())
+            .body(format!("refused: {}", refusal.kind()).into_bytes())
+            .unwrap()
+    }));
     let app = App::start(protected(&auth)).await;
 
     let expired = fx.issuer.access_token().expires_in(-60).sign();
@@ -256,7 +259,7 @@ async fn the_body_hook_renders_the_body_and_the_adapter_keeps_status_and_headers
 #[tokio::test]
 async fn the_token_can_come_from_a_cookie() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(fx.verifier()).token_from_cookie("access_token");
+    let auth = CognitoAuth::new(HttpAuth::new(fx.verifier()).token_from_cookie("access_token"));
     let app = App::start(protected(&auth)).await;
     let token = fx.issuer.access_token().claim("sub", "cookie-user").sign();
 
@@ -284,10 +287,10 @@ async fn the_token_can_come_from_a_cookie() {
 #[tokio::test]
 async fn the_token_can_come_from_a_custom_extractor() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(fx.verifier()).token_from(|parts| {
+    let auth = CognitoAuth::new(HttpAuth::new(fx.verifier()).token_from(|parts| {
         let value = parts.headers.get("x-amzn-oidc-accesstoken")?;
         value.to_str().ok().map(str::to_owned)
-    });
+    }));
     let app = App::start(protected(&auth)).await;
 
     let token = fx.issuer.access_token().claim("sub", "alb-user").sign();
@@ -358,27 +361,31 @@ fn with_requirements(auth: &CognitoAuth) -> Router {
         .route(
             "/read",
             get(ok).route_layer(
-                auth.require_scopes(Requirement::any_of(["orders/read", "orders/write"])),
+                auth.require_scopes(Requirement::any_of(["orders/read", "orders/write"]))
+                    .unwrap(),
             ),
         )
         .route(
             "/read-write",
             get(ok).route_layer(
-                auth.require_scopes(Requirement::all_of(["orders/read", "orders/write"])),
+                auth.require_scopes(Requirement::all_of(["orders/read", "orders/write"]))
+                    .unwrap(),
             ),
         )
         .nest(
             "/admin",
             Router::new()
                 .route("/panel", get(ok))
-                .route_layer(auth.require_groups(Requirement::any_of(["admin"]))),
+                .route_layer(auth.require_groups(Requirement::any_of(["admin"])).unwrap()),
         )
         .route(
             "/both",
             get(ok).route_layer(
                 auth.layer()
                     .require_scopes(Requirement::any_of(["orders/read"]))
-                    .require_groups(Requirement::all_of(["ops", "admin"])),
+                    .unwrap()
+                    .require_groups(Requirement::all_of(["ops", "admin"]))
+                    .unwrap(),
             ),
         )
 }
@@ -465,7 +472,7 @@ async fn scope_and_group_requirements_answer_403_naming_what_is_required() {
 #[tokio::test]
 async fn requirements_behind_the_layer_do_not_verify_again() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(fx.verifier()).realm("api");
+    let auth = CognitoAuth::new(HttpAuth::new(fx.verifier()).realm("api"));
     let app = App::start(with_requirements(&auth).layer(auth.layer())).await;
 
     let read = fx.issuer.m2m_token(["orders/read"]).sign();

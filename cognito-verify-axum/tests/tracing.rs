@@ -25,7 +25,10 @@ fn router(auth: &CognitoAuth) -> Router {
     Router::new()
         .route(
             "/read",
-            get(ok).route_layer(auth.require_scopes(Requirement::any_of(["orders/read"]))),
+            get(ok).route_layer(
+                auth.require_scopes(Requirement::any_of(["orders/read"]))
+                    .unwrap(),
+            ),
         )
         .route("/whoami", get(ok))
         .with_state(auth.clone())
@@ -74,10 +77,10 @@ async fn every_refusal_is_traced_with_its_kind_and_never_the_token() {
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for line in [
-        r#"DEBUG cognito_verify_axum::auth: request refused: no token kind="missing_token" status=401"#,
-        r#"INFO cognito_verify_axum::auth: request refused kind="expired" status=401"#,
-        r#"INFO cognito_verify_axum::auth: request refused kind="insufficient_scope" status=403"#,
-        r#"WARN cognito_verify_axum::auth: request refused: keys unavailable kind="keys_unavailable" status=503"#,
+        r#"DEBUG cognito_verify::http_auth::refusal: request refused: no token kind="missing_token" status=401 method="GET" path="/whoami""#,
+        r#"INFO cognito_verify::http_auth::refusal: request refused kind="expired" status=401 method="GET" path="/whoami""#,
+        r#"INFO cognito_verify::http_auth::refusal: request refused kind="insufficient_scope" status=403 method="GET" path="/read""#,
+        r#"WARN cognito_verify::http_auth::refusal: request refused: signing keys unavailable kind="keys_unavailable" status=503 method="GET" path="/whoami""#,
     ] {
         assert!(log.contains(line), "missing {line:?} in:\n{log}");
     }
