@@ -1,210 +1,168 @@
-//! [`AuthError`]: a refused request, answered as RFC 6750 says.
+//! [`AuthError`]: a refused request, and reading an actix request for the core's policy.
 
 use std::fmt;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
-use cognito_verify::bearer::Challenge;
-use cognito_verify::{Error, Requirement};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, ResponseError, web};
+use cognito_verify::http_auth::Refusal;
+use cognito_verify::{Error, ErrorKind, Requirement};
+use futures_util::FutureExt as _;
+use futures_util::future::{LocalBoxFuture, Shared};
 
-use crate::config::CognitoAuth;
+use crate::CognitoAuth;
+use cognito_verify::Verified;
 
-/// Why a request was refused: no token, a token the verifier refused (or keys that could not be
-/// fetched), or an app that was not configured.
-///
-/// It is an actix [`ResponseError`]: return it (or let an extractor return it) and actix answers
-///
-/// | case | status | `WWW-Authenticate` |
-/// |---|---|---|
-/// | no token | 401 | `Bearer` (plus `realm`), no `error` attribute |
-/// | invalid token | 401 | `Bearer error="invalid_token", error_description="…"` |
-/// | missing scope or group | 403 | `Bearer error="insufficient_scope", …, scope="…"` |
-/// | keys unavailable | 503 | none; `Retry-After` instead |
-/// | no [`CognitoAuth`] in `app_data` | 500 | none |
-///
-/// with a JSON body `{"error": …, "kind": …}` (see
-/// [`Challenge::json_body`](cognito_verify::bearer::Challenge::json_body)) or the one your
-/// [`render_with`](CognitoAuth::render_with) hook writes. The token never appears in the
-/// response, in the `Display` text, or in the `tracing` event logged when the error is made.
+/// Why a request was refused: a core [`Refusal`] (400 `invalid_request`, 401, 403, 503, or 500
+/// `not_configured` when no [`CognitoAuth`] is registered), answered as the settings say
+/// ([`HttpAuth::response`](cognito_verify::http_auth::HttpAuth::response)). Return it from a handler, or let an extractor or the middleware
+/// return it. The token never appears in the response, the `Display` text or the log event
+/// emitted when it is made.
+#[derive(Debug)]
 pub struct AuthError {
-    inner: Box<Inner>,
-}
-
-struct Inner {
-    reason: Reason,
-    answer: Option<(Challenge, CognitoAuth)>,
-}
-
-enum Reason {
-    MissingToken,
-    Refused(Error),
-    NotConfigured,
+    refusal: Box<Refusal>,
+    auth: Option<CognitoAuth>,
 }
 
 impl AuthError {
-    /// No token in the request.
-    pub(crate) fn missing_token(auth: &CognitoAuth, req: Option<&HttpRequest>) -> Self {
-        let challenge = Challenge::missing_token(auth.realm_name());
-        AuthError::new(Reason::MissingToken, Some((challenge, auth.clone())), req)
-    }
-
-    /// The verifier (or a requirement) refused the token.
-    pub(crate) fn refused(
-        auth: &CognitoAuth,
-        error: Error,
-        required: Option<&Requirement>,
+    /// The refusal, logged now with the request's method and path.
+    pub(crate) fn new(
+        refusal: Refusal,
+        auth: Option<&CognitoAuth>,
         req: Option<&HttpRequest>,
     ) -> Self {
-        let challenge = Challenge::from_error(&error, auth.realm_name(), required);
-        AuthError::new(Reason::Refused(error), Some((challenge, auth.clone())), req)
-    }
-
-    /// No [`CognitoAuth`] could be found for the request.
-    pub(crate) fn not_configured(req: Option<&HttpRequest>) -> Self {
-        AuthError::new(Reason::NotConfigured, None, req)
-    }
-
-    fn new(
-        reason: Reason,
-        answer: Option<(Challenge, CognitoAuth)>,
-        req: Option<&HttpRequest>,
-    ) -> Self {
-        let error = AuthError {
-            inner: Box::new(Inner { reason, answer }),
-        };
-        error.log(req);
-        error
-    }
-
-    /// One `tracing` event per refusal: kind, status, method and path; never the token.
-    fn log(&self, req: Option<&HttpRequest>) {
-        let kind = self.kind();
-        let status = self.status_code().as_u16();
-        let method = req.map(|r| r.method().as_str());
-        let path = req.map(HttpRequest::path);
-        match &self.inner.reason {
-            Reason::MissingToken => {
-                tracing::debug!(kind, status, method, path, "request refused: no token");
-            }
-            Reason::Refused(error) if status == 503 => {
-                tracing::warn!(kind, status, method, path, %error, "request refused: signing keys unavailable");
-            }
-            Reason::Refused(error) => {
-                tracing::info!(kind, status, method, path, %error, "request refused");
-            }
-            Reason::NotConfigured => tracing::error!(
-                kind,
-                status,
-                method,
-                path,
-                "no CognitoAuth in app_data: register one with App::app_data(CognitoAuth::new(verifier))"
-            ),
+        refusal.log(req.map(|r| r.method().as_str()), req.map(HttpRequest::path));
+        AuthError {
+            refusal: Box::new(refusal),
+            auth: auth.cloned(),
         }
     }
 
-    /// A stable snake_case name: `missing_token`, `not_configured`, or the verifier's
-    /// [`Error::kind`] (`expired`, `insufficient_scope`, `keys_unavailable`, …).
-    pub fn kind(&self) -> &'static str {
-        match &self.inner.reason {
-            Reason::MissingToken => "missing_token",
-            Reason::Refused(error) => error.kind(),
-            Reason::NotConfigured => "not_configured",
-        }
+    /// The refusal of `error` answered with these settings, exactly as the extractors and the
+    /// middleware answer theirs: for checks of your own in a handler. Pass the requirement that
+    /// was not met, if any, to name it in `WWW-Authenticate`.
+    pub fn refused(auth: &CognitoAuth, error: Error, required: Option<&Requirement>) -> Self {
+        AuthError::new(auth.refuse(error, required), Some(auth), None)
     }
 
-    /// The verifier's error, when a token was refused (not for a missing token).
-    pub fn error(&self) -> Option<&Error> {
-        match &self.inner.reason {
-            Reason::Refused(error) => Some(error),
-            _ => None,
-        }
+    /// The stable kind: `missing_token`, `invalid_request`, `not_configured` or the verifier's
+    /// [`Error::kind`](cognito_verify::Error::kind).
+    pub fn kind(&self) -> ErrorKind {
+        self.refusal.kind()
     }
 
-    /// Whether the request carried no token at all.
-    pub fn is_missing_token(&self) -> bool {
-        matches!(self.inner.reason, Reason::MissingToken)
-    }
-
-    /// The RFC 6750 answer (status, `WWW-Authenticate`, `Retry-After`, default body); `None` only
-    /// when the app is not configured.
-    pub fn challenge(&self) -> Option<&Challenge> {
-        self.inner.answer.as_ref().map(|(challenge, _)| challenge)
+    /// The refusal: status, `WWW-Authenticate`, `Retry-After`, the verifier's error if any.
+    pub fn refusal(&self) -> &Refusal {
+        &self.refusal
     }
 }
 
-impl fmt::Debug for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthError")
-            .field("kind", &self.kind())
-            .field("status", &self.status_code().as_u16())
-            .finish_non_exhaustive()
+impl From<Refusal> for AuthError {
+    /// A refusal made by the caller (e.g. [`HttpAuth::refuse`](cognito_verify::http_auth::HttpAuth::refuse)), logged without a request.
+    fn from(refusal: Refusal) -> Self {
+        AuthError::new(refusal, None, None)
     }
 }
 
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.inner.reason {
-            Reason::MissingToken => f.write_str("no bearer token in the request"),
-            Reason::Refused(error) => write!(f, "token refused: {error}"),
-            Reason::NotConfigured => {
-                f.write_str("cognito-verify-actix is not configured: no CognitoAuth in app_data")
-            }
-        }
+        self.refusal.fmt(f)
     }
 }
 
 impl std::error::Error for AuthError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error().map(|e| e as _)
+        self.refusal.error().map(|e| e as _)
     }
 }
 
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
-        match &self.inner.answer {
-            Some((challenge, _)) => status_of(challenge),
-            None => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        let status = self.refusal.status().as_u16();
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        match &self.inner.answer {
-            Some((challenge, auth)) => auth.respond(challenge),
-            None => HttpResponse::InternalServerError().json(not_configured_body()),
+        let response = match &self.auth {
+            Some(auth) => auth.response(&self.refusal),
+            None => self.refusal.default_response(false),
+        };
+        let (head, body) = response.into_parts();
+        let mut builder = HttpResponse::build(self.status_code());
+        for (name, value) in &head.headers {
+            let name = HeaderName::from_bytes(name.as_str().as_bytes());
+            let value = HeaderValue::from_bytes(value.as_bytes());
+            // Both crates accept the same names and values; nothing is dropped.
+            if let (Ok(name), Ok(value)) = (name, value) {
+                builder.append_header((name, value));
+            }
+        }
+        builder.body(body)
+    }
+}
+
+/// The settings for this request: those an [`Authenticate`](crate::Authenticate) middleware
+/// with its own settings left in the extensions, else `app_data` (bare or in `web::Data`).
+pub(crate) fn auth_of(req: &HttpRequest) -> Result<CognitoAuth, AuthError> {
+    let found = req.extensions().get::<CognitoAuth>().cloned().or_else(|| {
+        let data = req
+            .app_data::<web::Data<CognitoAuth>>()
+            .map(|d| d.get_ref());
+        req.app_data::<CognitoAuth>().or(data).cloned()
+    });
+    found.ok_or_else(|| AuthError::new(Refusal::not_configured(), None, Some(req)))
+}
+
+/// The request as the core reads it: method, URI and headers.
+fn parts_of(req: &HttpRequest) -> http::request::Parts {
+    let mut request = http::Request::new(());
+    *request.method_mut() =
+        http::Method::from_bytes(req.method().as_str().as_bytes()).unwrap_or_default();
+    *request.uri_mut() = req.uri().to_string().parse().unwrap_or_default();
+    for (name, value) in req.headers() {
+        let name = http::HeaderName::from_bytes(name.as_str().as_bytes());
+        if let (Ok(name), Ok(value)) = (name, http::HeaderValue::from_bytes(value.as_bytes())) {
+            request.headers_mut().append(name, value);
         }
     }
+    request.into_parts().0
 }
 
-fn not_configured_body() -> NotConfiguredBody {
-    NotConfiguredBody {
-        error: "server_error",
-        kind: "not_configured",
-    }
-}
+type Outcome = Shared<LocalBoxFuture<'static, Result<Option<Verified>, Refusal>>>;
 
-#[derive(serde::Serialize)]
-struct NotConfiguredBody {
-    error: &'static str,
-    kind: &'static str,
-}
+/// This request's authentication by these settings, shared by everyone who asks during the
+/// request (middleware, extractors), so the token is verified once however many ask.
+#[derive(Clone)]
+struct Slot(CognitoAuth, Outcome);
 
-fn status_of(challenge: &Challenge) -> StatusCode {
-    StatusCode::from_u16(challenge.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// A response builder with the challenge's status, `WWW-Authenticate` and `Retry-After`.
-pub(crate) fn response_head(challenge: &Challenge) -> HttpResponseBuilder {
-    let mut builder = HttpResponse::build(status_of(challenge));
-    if let Some(value) = challenge.www_authenticate() {
-        // The core quotes every attribute to printable ASCII, so this cannot fail; if it ever
-        // did, the status still tells the client what happened.
-        if let Ok(value) = HeaderValue::from_str(value) {
-            builder.insert_header((header::WWW_AUTHENTICATE, value));
+/// The request's verified token (`None` when it carries none), verified on first use. An
+/// outcome is reused only for the same settings, so a route with its own verifier never trusts
+/// another verifier's result.
+pub(crate) async fn authenticate(
+    req: &HttpRequest,
+    auth: &CognitoAuth,
+) -> Result<Option<Verified>, AuthError> {
+    let earlier = req
+        .extensions()
+        .get::<Slot>()
+        .filter(|s| s.0.same_as(auth))
+        .map(|s| s.1.clone());
+    let outcome = earlier.unwrap_or_else(|| {
+        let (owned, parts) = (auth.clone(), parts_of(req));
+        let outcome = async move { owned.authenticate(&parts).await }
+            .boxed_local()
+            .shared();
+        req.extensions_mut()
+            .insert(Slot(auth.clone(), outcome.clone()));
+        outcome
+    });
+    match outcome.await {
+        Ok(verified) => {
+            if let Some(verified) = &verified {
+                req.extensions_mut().insert(verified.clone());
+            }
+            Ok(verified)
         }
+        Err(refusal) => Err(AuthError::new(refusal, Some(auth), Some(req))),
     }
-    if let Some(secs) = challenge.retry_after_secs() {
-        builder.insert_header((header::RETRY_AFTER, secs));
-    }
-    builder
 }

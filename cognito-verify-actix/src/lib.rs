@@ -1,39 +1,22 @@
-//! actix-web 4 integration for [`cognito_verify`]: extractors, a middleware and RFC 6750
-//! responses for AWS Cognito User Pool tokens.
+//! actix-web 4 integration for [`cognito_verify`]: extractors and a middleware for AWS Cognito
+//! User Pool tokens.
 //!
-//! This crate holds no validation logic: every token is judged by a [`cognito_verify::Verifier`];
-//! this crate finds the token, calls the verifier, and answers refusals.
-//!
-//! - Register a [`CognitoAuth`] (the verifier plus realm, token source and body settings) with
-//!   [`App::app_data`](actix_web::App::app_data).
-//! - Take [`AccessToken`], [`IdToken`], [`Claims<T>`](Claims) (your own claims type) or
-//!   [`Authenticated`] (the raw [`Verified`](cognito_verify::Verified)) as handler arguments;
-//!   [`Optional<T>`](Optional) for optional authentication (no token → `None`; a token that is
-//!   not valid is still refused — unlike actix's `Option<T>`, which would hide the refusal).
-//! - Wrap an `App`, `scope`, resource or route in the [`Authenticate`] middleware to protect it
-//!   and to require scopes or groups (any-of or all-of). It verifies once per request and leaves
-//!   the result in the request's extensions, so extractors behind it do not verify again.
-//! - Refusals are [`AuthError`]s, an actix `ResponseError`: 401 with
-//!   `WWW-Authenticate: Bearer error="invalid_token", …` (no `error` attribute when the token is
-//!   missing), 403 with `error="insufficient_scope"` and the required `scope`, 503 with
-//!   `Retry-After` when the signing keys cannot be fetched. The JSON body can be replaced
-//!   ([`CognitoAuth::render_with`]). Each refusal is logged as a `tracing` event with its kind,
-//!   never with the token.
+//! This crate reads requests and writes responses; every decision (token source, the
+//! one-credential rule, requirements, refusals: 400, 401, 403, 503) is the core's
+//! [`cognito_verify::http_auth`]. Register a [`CognitoAuth`] (the core's settings: verifier,
+//! realm, token source — `Authorization`, a cookie or your own function — and body) with
+//! [`App::app_data`](actix_web::App::app_data); take [`AccessToken`], [`IdToken`],
+//! [`Claims<T>`](Claims), [`Authenticated`] or [`Optional<T>`](Optional) in handlers; wrap
+//! routes in the [`Authenticate`] middleware to require a token, scopes or groups (of an
+//! access token). Refusals are [`AuthError`]s, each logged once without the token.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, web};
 //! use cognito_verify::{Pool, Requirement, TokenUse, Verifier};
-//! use cognito_verify_actix::{AccessToken, Authenticate, CognitoAuth, Optional};
+//! use cognito_verify_actix::{AccessToken, Authenticate, CognitoAuth};
 //!
 //! async fn me(AccessToken(claims): AccessToken) -> HttpResponse {
 //!     HttpResponse::Ok().json(claims)
-//! }
-//!
-//! async fn greeting(user: Optional<AccessToken>) -> HttpResponse {
-//!     match user.into_inner() {
-//!         Some(AccessToken(claims)) => HttpResponse::Ok().body(format!("hello {}", claims.sub)),
-//!         None => HttpResponse::Ok().body("hello stranger"),
-//!     }
 //! }
 //!
 //! #[actix_web::main]
@@ -43,17 +26,12 @@
 //!         .token_use(TokenUse::Access)
 //!         .build()?;
 //!     let auth = CognitoAuth::new(verifier).realm("orders-api");
-//!
 //!     HttpServer::new(move || {
+//!         let admins = Authenticate::required().require_groups(Requirement::any_of(["admin"]));
 //!         App::new()
 //!             .app_data(auth.clone())
-//!             .route("/greeting", web::get().to(greeting))
 //!             .route("/me", web::get().to(me))
-//!             .service(
-//!                 web::scope("/admin")
-//!                     .wrap(Authenticate::required().require_groups(Requirement::any_of(["admin"])))
-//!                     .route("/me", web::get().to(me)),
-//!             )
+//!             .service(web::scope("/admin").wrap(admins).route("/me", web::get().to(me)))
 //!     })
 //!     .bind("127.0.0.1:8080")?
 //!     .run()
@@ -61,17 +39,19 @@
 //!     Ok(())
 //! }
 //! ```
-//!
-//! Tokens can come from a cookie instead of the `Authorization` header:
-//! `CognitoAuth::new(verifier).token_from_cookie("access_token")` (see [`TokenSource`]).
 
-mod authenticate;
-mod config;
 mod error;
 mod extract;
 mod middleware;
 
-pub use config::{CognitoAuth, TokenSource};
 pub use error::AuthError;
 pub use extract::{AccessToken, Authenticated, Claims, FromVerified, IdToken, Optional};
 pub use middleware::{Authenticate, AuthenticateMiddleware};
+
+/// The core crate, re-exported so that its version always matches this one's.
+pub use cognito_verify;
+/// The settings this crate finds in `app_data`: the core's
+/// [`HttpAuth`](cognito_verify::http_auth::HttpAuth) (also as `web::Data<CognitoAuth>`).
+pub use cognito_verify::http_auth::HttpAuth as CognitoAuth;
+/// Where the token is read from (the core's).
+pub use cognito_verify::http_auth::TokenSource;

@@ -3,53 +3,26 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
+use actix_web::HttpMessage as _;
+use actix_web::HttpRequest;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::{HttpMessage as _, HttpRequest};
-use cognito_verify::{Requirement, Verified};
+use cognito_verify::Requirement;
+use cognito_verify::http_auth::Requirements;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use crate::authenticate::authenticate;
-use crate::config::CognitoAuth;
-use crate::error::AuthError;
+use crate::CognitoAuth;
+use crate::error::{AuthError, auth_of, authenticate};
 
-/// Middleware that verifies the request's token before the handler runs.
+/// Middleware that verifies the request's token before the handler runs, answers refusals
+/// itself, and leaves the [`Verified`](cognito_verify::Verified) token in the extensions for
+/// the extractors and `web::ReqData<Verified>` (verified once per request).
 ///
-/// It answers refusals itself (see [`AuthError`] for the responses) and, on success, leaves the
-/// [`Verified`] token in the request's extensions, where the extractors ([`AccessToken`],
-/// [`Authenticated`], …) and `web::ReqData<Verified>` find it: the token is verified once per
-/// request, however many middlewares and extractors ask (for the same [`CognitoAuth`]).
-///
-/// Requirements on scopes and groups apply wherever the middleware is: wrap an `App`, a
-/// `web::scope`, a `web::resource` or a single `Route`. A refusal is 403 with
-/// `WWW-Authenticate: Bearer error="insufficient_scope", …, scope="<the required names>"`.
-///
-/// ```
-/// use actix_web::{App, HttpResponse, web};
-/// use cognito_verify::Requirement;
-/// use cognito_verify_actix::{AccessToken, Authenticate};
-///
-/// async fn list(AccessToken(claims): AccessToken) -> HttpResponse {
-///     HttpResponse::Ok().body(claims.sub)
-/// }
-///
-/// # fn app(auth: cognito_verify_actix::CognitoAuth) {
-/// let app = App::new().app_data(auth).service(
-///     web::scope("/orders")
-///         .wrap(Authenticate::required().require_scopes(Requirement::any_of(["orders/read"])))
-///         .route("", web::get().to(list))
-///         .route(
-///             "/all",
-///             web::get()
-///                 .to(list)
-///                 .wrap(Authenticate::required().require_groups(Requirement::all_of(["admin"]))),
-///         ),
-/// );
-/// # let _ = app; }
-/// ```
-///
-/// [`AccessToken`]: crate::AccessToken
-/// [`Authenticated`]: crate::Authenticated
+/// Scope and group requirements take **access** tokens only (an id token is 401
+/// `invalid_token`, kind `invalid_token_use`) unless the requirement
+/// [allows id tokens](Requirement::allow_id_tokens); an unmet one is 403 `insufficient_scope`
+/// naming it. An empty requirement is refused when the app starts (the core's
+/// [`Requirements::validate`]). See the crate example.
 #[derive(Debug, Clone)]
 pub struct Authenticate {
     rules: Arc<Rules>,
@@ -58,8 +31,7 @@ pub struct Authenticate {
 #[derive(Debug, Clone)]
 struct Rules {
     optional: bool,
-    scopes: Option<Requirement>,
-    groups: Option<Requirement>,
+    requirements: Requirements,
     auth: Option<CognitoAuth>,
 }
 
@@ -69,51 +41,45 @@ impl Authenticate {
         Authenticate::new(false)
     }
 
-    /// Requests without a token pass through (handlers see no [`Verified`]); a token that is
-    /// present must be valid, and meet the requirements, or the request is refused. Pair it with
-    /// [`Optional`](crate::Optional) extractors.
+    /// Requests without a token pass (handlers see no token); a token that is present must be
+    /// valid and meet the requirements. Pair it with [`Optional`](crate::Optional) extractors.
     pub fn optional() -> Self {
         Authenticate::new(true)
     }
 
     fn new(optional: bool) -> Self {
+        let rules = Rules {
+            optional,
+            requirements: Requirements::new(),
+            auth: None,
+        };
         Authenticate {
-            rules: Arc::new(Rules {
-                optional,
-                scopes: None,
-                groups: None,
-                auth: None,
-            }),
+            rules: Arc::new(rules),
         }
     }
 
-    fn rules_mut(&mut self) -> &mut Rules {
-        Arc::make_mut(&mut self.rules)
-    }
-
-    /// Requires these scopes (replacing an earlier scope requirement of this middleware). An
-    /// id token has no scopes, so it never meets one. An empty requirement is refused when the
-    /// app starts.
-    #[must_use]
-    pub fn require_scopes(mut self, required: Requirement) -> Self {
-        self.rules_mut().scopes = Some(required);
+    fn edit(mut self, f: impl FnOnce(&mut Rules)) -> Self {
+        f(Arc::make_mut(&mut self.rules));
         self
     }
 
-    /// Requires membership of these groups (`cognito:groups`; replacing an earlier group
-    /// requirement of this middleware). An empty requirement is refused when the app starts.
+    /// Requires these scopes (replacing an earlier scope requirement of this middleware).
     #[must_use]
-    pub fn require_groups(mut self, required: Requirement) -> Self {
-        self.rules_mut().groups = Some(required);
-        self
+    pub fn require_scopes(self, required: Requirement) -> Self {
+        self.edit(|r| r.requirements = r.requirements.clone().scopes(required))
+    }
+
+    /// Requires these groups (`cognito:groups`; replacing an earlier group requirement).
+    #[must_use]
+    pub fn require_groups(self, required: Requirement) -> Self {
+        self.edit(|r| r.requirements = r.requirements.clone().groups(required))
     }
 
     /// Uses these settings instead of the [`CognitoAuth`] in `app_data`, for the requests it
     /// sees: extractors behind it use them too.
     #[must_use]
-    pub fn with_auth(mut self, auth: CognitoAuth) -> Self {
-        self.rules_mut().auth = Some(auth);
-        self
+    pub fn with_auth(self, auth: CognitoAuth) -> Self {
+        self.edit(|r| r.auth = Some(auth))
     }
 }
 
@@ -129,22 +95,15 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        let rules = &self.rules;
-        let empty = [&rules.scopes, &rules.groups]
-            .into_iter()
-            .flatten()
-            .any(Requirement::is_empty);
-        if empty {
+        if let Err(error) = self.rules.requirements.validate() {
             tracing::error!(
-                "Authenticate: a scope or group requirement is empty or names an empty string; \
-                 it could never be met"
+                kind = error.kind(),
+                "Authenticate: {error}; it could never be met"
             );
             return ready(Err(()));
         }
-        ready(Ok(AuthenticateMiddleware {
-            service: Rc::new(service),
-            rules: Arc::clone(&self.rules),
-        }))
+        let (service, rules) = (Rc::new(service), Arc::clone(&self.rules));
+        ready(Ok(AuthenticateMiddleware { service, rules }))
     }
 }
 
@@ -152,14 +111,6 @@ where
 pub struct AuthenticateMiddleware<S> {
     service: Rc<S>,
     rules: Arc<Rules>,
-}
-
-impl<S> std::fmt::Debug for AuthenticateMiddleware<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthenticateMiddleware")
-            .field("rules", &self.rules)
-            .finish_non_exhaustive()
-    }
 }
 
 impl<S, B> Service<ServiceRequest> for AuthenticateMiddleware<S>
@@ -174,8 +125,7 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = Rc::clone(&self.service);
-        let rules = Arc::clone(&self.rules);
+        let (service, rules) = (Rc::clone(&self.service), Arc::clone(&self.rules));
         Box::pin(async move {
             match rules.admit(req.request()).await {
                 Ok(()) => service
@@ -196,35 +146,16 @@ impl Rules {
                 req.extensions_mut().insert(auth.clone());
                 auth.clone()
             }
-            None => {
-                CognitoAuth::of_request(req).ok_or_else(|| AuthError::not_configured(Some(req)))?
-            }
+            None => auth_of(req)?,
         };
-        let Some(verified) = authenticate(req, &auth).await? else {
-            return match self.optional {
-                true => Ok(()),
-                false => Err(AuthError::missing_token(&auth, Some(req))),
-            };
+        let refusal = match authenticate(req, &auth).await? {
+            Some(verified) => match self.requirements.check(&auth, &verified) {
+                Ok(()) => return Ok(()),
+                Err(refusal) => refusal,
+            },
+            None if self.optional => return Ok(()),
+            None => auth.missing_token(),
         };
-        self.check(&verified, &auth, req)
-    }
-
-    fn check(
-        &self,
-        verified: &Verified,
-        auth: &CognitoAuth,
-        req: &HttpRequest,
-    ) -> Result<(), AuthError> {
-        if let Some(required) = &self.scopes {
-            verified
-                .require_scopes(required)
-                .map_err(|e| AuthError::refused(auth, e, Some(required), Some(req)))?;
-        }
-        if let Some(required) = &self.groups {
-            verified
-                .require_groups(required)
-                .map_err(|e| AuthError::refused(auth, e, Some(required), Some(req)))?;
-        }
-        Ok(())
+        Err(AuthError::new(refusal, Some(&auth), Some(req)))
     }
 }

@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse, Transform as _, fn_service
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpResponse, web};
-use cognito_verify::{Error, Requirement, Verified};
+use cognito_verify::{Error, ErrorKind, Requirement, Verified};
 use cognito_verify_actix::{
     AccessToken, AuthError, Authenticate, Authenticated, CognitoAuth, Optional,
 };
@@ -240,10 +240,14 @@ async fn detail_and_a_custom_body() {
     assert_eq!(body["kind"], "expired");
     assert_eq!(body["message"], "token has expired");
 
-    let auth = pool.auth().render_with(|challenge, response| {
+    let auth = pool.auth().render_with(|refusal| {
+        let body = format!("nope: {}", refusal.kind()).into_bytes();
+        let mut response = http::Response::new(body);
+        let text = http::HeaderValue::from_static("text/plain");
         response
-            .content_type("text/plain")
-            .body(format!("nope: {}", challenge.kind()))
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, text);
+        response
     });
     let app = test::init_service(App::new().app_data(auth).configure(common::routes)).await;
     let response = test::call_service(&app, request("/access", &expired).to_request()).await;
@@ -298,7 +302,11 @@ async fn refusals_in_handlers_answer_like_the_middleware() {
             |a: Authenticated, auth: web::Data<CognitoAuth>| async move {
                 let required = Requirement::all_of(["auditors"]);
                 if a.groups().is_empty() {
-                    return Err(auth.refuse(Error::InsufficientGroup, Some(&required)));
+                    return Err(AuthError::refused(
+                        &auth,
+                        Error::InsufficientGroup,
+                        Some(&required),
+                    ));
                 }
                 Ok::<_, AuthError>(HttpResponse::Ok().finish())
             },
@@ -317,7 +325,11 @@ async fn refusals_in_handlers_answer_like_the_middleware() {
             |a: Authenticated, auth: web::Data<CognitoAuth>| async move {
                 let required = Requirement::all_of(["auditors"]);
                 if a.groups().is_empty() {
-                    return Err(auth.refuse(Error::InsufficientGroup, Some(&required)));
+                    return Err(AuthError::refused(
+                        &auth,
+                        Error::InsufficientGroup,
+                        Some(&required),
+                    ));
                 }
                 Ok::<_, AuthError>(HttpResponse::Ok().finish())
             },
@@ -338,14 +350,15 @@ async fn refusals_in_handlers_answer_like_the_middleware() {
 async fn auth_error_reports_its_kind_and_source() {
     let pool = Pool::start().await;
     let auth = pool.auth();
-    let refused = auth.refuse(Error::Expired, None);
-    assert_eq!(refused.kind(), "expired");
-    assert_eq!(refused.error(), Some(&Error::Expired));
-    assert!(!refused.is_missing_token());
-    assert_eq!(refused.to_string(), "token refused: token has expired");
+    let refused = AuthError::refused(&auth, Error::Expired, None);
+    assert_eq!(refused.kind(), ErrorKind::Expired);
+    assert_eq!(refused.refusal().error(), Some(&Error::Expired));
+    assert_eq!(
+        refused.to_string(),
+        "request refused (expired): token has expired"
+    );
     assert!(std::error::Error::source(&refused).is_some());
-    let challenge = refused.challenge().unwrap();
-    assert_eq!(challenge.status_code(), 401);
+    assert_eq!(refused.refusal().status(), 401);
     assert_eq!(
         actix_web::ResponseError::status_code(&refused),
         actix_web::http::StatusCode::UNAUTHORIZED
