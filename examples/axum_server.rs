@@ -38,7 +38,14 @@ async fn main() -> ExitCode {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match axum::serve(listener, axum_app::app(config.verifier))
+    let app = match axum_app::app(config.verifier) {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("axum_server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
     {

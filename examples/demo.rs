@@ -58,8 +58,9 @@ async fn run() -> Result<bool, Box<dyn Error>> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let app = axum_app::app(verifier)?;
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, axum_app::app(verifier)).await {
+        if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "the demo server stopped");
         }
     });

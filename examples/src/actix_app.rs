@@ -5,8 +5,8 @@
 //! |---|---|---|
 //! | `GET /public` | nothing | `{"public":true}` |
 //! | `GET /me` | an access token | its claims |
-//! | `GET /scoped` | a token with the scope `api/read` | `{"scoped":true,"sub":…}` |
-//! | `GET /admin` | a token whose user is in the group `admin` | `{"admin":true,"sub":…}` |
+//! | `GET /scoped` | an access token with the scope `api/read` | `{"scoped":true,"sub":…}` |
+//! | `GET /admin` | an access token whose user is in the group `admin` | `{"admin":true,"sub":…}` |
 //! | `GET /optional` | nothing, or a valid token | `{"authenticated":true,"sub":…}` or `{"authenticated":false}` |
 //! | `GET /id` | an id token | its claims |
 //!
@@ -54,7 +54,22 @@ pub fn app(
         InitError = (),
     >,
 > {
-    App::new().app_data(auth(verifier)).configure(configure)
+    app_with(auth(verifier))
+}
+
+/// The app with these settings (e.g. tokens from a cookie).
+pub fn app_with(
+    auth: CognitoAuth,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new().app_data(auth).configure(configure)
 }
 
 /// The routes. They expect a [`CognitoAuth`] in `app_data` (see [`auth`]); [`app`] does both.

@@ -25,7 +25,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            axum::serve(listener, axum_app::app(verifier))
+            axum::serve(listener, axum_app::app(verifier).unwrap())
                 .await
                 .unwrap();
         });
@@ -161,7 +161,6 @@ async fn scoped_requires_api_read() {
     for token in [
         issuer.access_token().sign(),
         issuer.m2m_token(["api/write"]).sign(),
-        issuer.id_token().sign(),
     ] {
         let reply = server.get("/scoped", Some(&token)).await;
         assert_eq!(reply.status, 403);
@@ -181,7 +180,19 @@ async fn scoped_requires_api_read() {
         (reply.status, reply.www_authenticate.as_deref()),
         (401, Some("Bearer"))
     );
+    // The route is an API: an id token is the wrong kind of token, not one short of a scope.
+    let reply = server.get("/scoped", Some(&issuer.id_token().sign())).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.www_authenticate.as_deref(), Some(WRONG_USE));
+    assert_eq!(
+        reply.body,
+        json!({ "error": "invalid_token", "kind": "invalid_token_use" })
+    );
 }
+
+/// The challenge for an id token where an access token is needed.
+const WRONG_USE: &str =
+    r#"Bearer error="invalid_token", error_description="token_use is not the expected 'access'""#;
 
 #[tokio::test]
 async fn admin_requires_the_admin_group() {
@@ -201,7 +212,12 @@ async fn admin_requires_the_admin_group() {
         .claim("sub", "boss")
         .groups(["admin"])
         .sign();
-    assert_eq!(server.get("/admin", Some(&id_admin)).await.status, 200);
+    // An id token of an admin is still not an access token.
+    let reply = server.get("/admin", Some(&id_admin)).await;
+    assert_eq!(
+        (reply.status, reply.www_authenticate.as_deref()),
+        (401, Some(WRONG_USE))
+    );
 
     let staff = issuer.access_token().groups(["staff"]).sign();
     for token in [staff, issuer.access_token().sign()] {

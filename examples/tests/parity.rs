@@ -1,12 +1,14 @@
 //! The axum and actix example apps, each behind a real server on 127.0.0.1:0, get the same table
 //! of requests with real tokens and must answer each one identically: status,
-//! `WWW-Authenticate`, `Retry-After` and, for the JSON answers, the body.
+//! `WWW-Authenticate`, `Retry-After` and, for the JSON answers, the body. With the token in the
+//! `Authorization` header, in a cookie and from a custom function.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
+use cognito_verify::http_auth::HttpAuth;
 use cognito_verify::testing::{JwksServer, TestIssuer};
 use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_examples::{actix_app, axum_app};
@@ -22,15 +24,20 @@ struct Servers {
 }
 
 async fn serve_both(verifier: impl Fn() -> Verifier) -> Servers {
+    serve_both_with(|| HttpAuth::new(verifier())).await
+}
+
+/// The two apps with these settings (each its own verifier for the same pool).
+async fn serve_both_with(auth: impl Fn() -> HttpAuth) -> Servers {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let axum_addr = listener.local_addr().unwrap();
-    let router = axum_app::app(verifier());
+    let router = axum_app::app_with(auth().into()).unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let actix_addr: SocketAddr = listener.local_addr().unwrap();
-    let actix_verifier = verifier();
-    let server = HttpServer::new(move || actix_app::app(actix_verifier.clone()))
+    let actix_auth = auth();
+    let server = HttpServer::new(move || actix_app::app_with(actix_auth.clone()))
         .workers(1)
         .disable_signals()
         .listen(listener)
@@ -51,16 +58,27 @@ struct Row {
     name: &'static str,
     method: Method,
     path: &'static str,
-    authorization: Option<String>,
+    /// The request's headers, in order (a name may repeat).
+    headers: Vec<(&'static str, String)>,
     status: u16,
 }
 
 fn row(name: &'static str, path: &'static str, token: Option<&str>, status: u16) -> Row {
+    let bearer = token.map(|t| ("authorization", format!("Bearer {t}")));
+    with_headers(name, path, bearer.into_iter().collect(), status)
+}
+
+fn with_headers(
+    name: &'static str,
+    path: &'static str,
+    headers: Vec<(&'static str, String)>,
+    status: u16,
+) -> Row {
     Row {
         name,
         method: Method::GET,
         path,
-        authorization: token.map(|t| format!("Bearer {t}")),
+        headers,
         status,
     }
 }
@@ -83,8 +101,8 @@ fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<Stri
 
 async fn send(client: &reqwest::Client, base: &str, row: &Row) -> Answer {
     let mut request = client.request(row.method.clone(), format!("{base}{}", row.path));
-    if let Some(value) = &row.authorization {
-        request = request.header(reqwest::header::AUTHORIZATION, value);
+    for (name, value) in &row.headers {
+        request = request.header(*name, value);
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
@@ -112,7 +130,12 @@ async fn compare(servers: &Servers, rows: &[Row]) {
             "{name}: WWW-Authenticate"
         );
         assert_eq!(axum.retry_after, actix.retry_after, "{name}: Retry-After");
-        if matches!(row.status, 200 | 401 | 403 | 503) && row.method != Method::HEAD {
+        if row.status == 400 {
+            let challenge = r#"Bearer error="invalid_request", error_description="the request carries more than one credential""#;
+            assert_eq!(axum.www_authenticate.as_deref(), Some(challenge), "{name}");
+            assert_eq!(axum.json["kind"], "invalid_request", "{name}");
+        }
+        if matches!(row.status, 200 | 400 | 401 | 403 | 503) && row.method != Method::HEAD {
             assert_eq!(axum.json, actix.json, "{name}: body");
             assert_ne!(axum.json, Value::Null, "{name}: a JSON body");
         }
@@ -168,11 +191,13 @@ async fn axum_and_actix_answer_every_request_alike() {
         row("scope present", "/scoped", Some(&read), 200),
         row("scope present, m2m", "/scoped", Some(&m2m), 200),
         row("scope missing", "/scoped", Some(&access), 403),
-        row("scope, id token", "/scoped", Some(&id), 403),
+        // API routes take access tokens: an id token is the wrong kind of token (401), not a
+        // token short of a scope or group (403), even with the group.
+        row("scope, id token", "/scoped", Some(&id), 401),
         row("scope, no token", "/scoped", None, 401),
         row("scope, expired", "/scoped", Some(&expired), 401),
         row("group present", "/admin", Some(&admin), 200),
-        row("group present, id token", "/admin", Some(&admin_id), 200),
+        row("group present, id token", "/admin", Some(&admin_id), 401),
         row("group missing", "/admin", Some(&ops), 403),
         row("no groups", "/admin", Some(&access), 403),
         row("group, no token", "/admin", None, 401),
@@ -189,9 +214,13 @@ async fn axum_and_actix_answer_every_request_alike() {
         ("empty bearer", "Bearer ", 401),
         ("lower-case scheme", "bearer ACCESS", 200),
     ] {
-        let mut r = row(name, "/me", None, status);
-        r.authorization = Some(value.replace("ACCESS", &access));
-        rows.push(r);
+        let value = value.replace("ACCESS", &access);
+        rows.push(with_headers(
+            name,
+            "/me",
+            vec![("authorization", value)],
+            status,
+        ));
     }
     for (name, method, path, token, status) in [
         ("POST /me", Method::POST, "/me", Some(&access), 405),
@@ -229,6 +258,150 @@ async fn keys_unavailable_alike() {
         ),
         row("keys unavailable, no token", "/me", None, 401),
         row("keys unavailable, public", "/public", None, 200),
+    ];
+    compare(&servers, &rows).await;
+    servers.actix_handle.stop(true).await;
+}
+
+/// More than one credential is refused with 400 `invalid_request` before any verification,
+/// whichever credential comes first and whether or not each would verify.
+#[actix_web::test]
+async fn ambiguous_credentials_are_refused_alike() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
+    let servers = serve_both(|| verifier(&issuer, &jwks.url())).await;
+    let access = issuer
+        .access_token()
+        .scope("api/read")
+        .groups(["admin"])
+        .sign();
+    let bearer = |t: &str| ("authorization", format!("Bearer {t}"));
+    let two = |first: &str, second: &str| vec![bearer(first), bearer(second)];
+    let rows = [
+        with_headers("valid then garbage", "/me", two(&access, "garbage"), 400),
+        with_headers("garbage then valid", "/me", two("garbage", &access), 400),
+        with_headers("the same token twice", "/me", two(&access, &access), 400),
+        with_headers("scoped", "/scoped", two(&access, "garbage"), 400),
+        with_headers("admin", "/admin", two(&access, "garbage"), 400),
+        with_headers("optional", "/optional", two(&access, "garbage"), 400),
+        with_headers(
+            "bearer and basic",
+            "/me",
+            vec![
+                bearer(&access),
+                ("authorization", "Basic dXNlcjpwdw==".into()),
+            ],
+            400,
+        ),
+        with_headers("public", "/public", two(&access, "garbage"), 200),
+        // A cookie is not a credential when the token comes from the header.
+        with_headers(
+            "bearer and a cookie",
+            "/me",
+            vec![
+                bearer(&access),
+                ("cookie", format!("access_token={access}")),
+            ],
+            200,
+        ),
+    ];
+    compare(&servers, &rows).await;
+    servers.actix_handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn tokens_from_a_cookie_alike() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
+    let auth = || HttpAuth::new(verifier(&issuer, &jwks.url())).token_from_cookie("access_token");
+    let servers = serve_both_with(auth).await;
+    let access = issuer.access_token().sign();
+    let expired = issuer.access_token().expires_in(-600).sign();
+    let cookie = |value: String| ("cookie", value);
+    let rows = [
+        with_headers(
+            "cookie",
+            "/me",
+            vec![cookie(format!("a=1; access_token={access}"))],
+            200,
+        ),
+        with_headers(
+            "quoted cookie, second Cookie header",
+            "/me",
+            vec![
+                cookie("a=1".into()),
+                cookie(format!("access_token=\"{access}\"")),
+            ],
+            200,
+        ),
+        with_headers("no cookie", "/me", vec![], 401),
+        with_headers(
+            "header only",
+            "/me",
+            vec![("authorization", format!("Bearer {access}"))],
+            401,
+        ),
+        with_headers(
+            "expired cookie",
+            "/me",
+            vec![cookie(format!("access_token={expired}"))],
+            401,
+        ),
+        with_headers(
+            "cookie and bearer header",
+            "/me",
+            vec![
+                cookie(format!("access_token={access}")),
+                ("authorization", format!("Bearer {access}")),
+            ],
+            400,
+        ),
+        with_headers(
+            "two cookies of the name",
+            "/me",
+            vec![cookie(format!(
+                "access_token={access}; access_token=garbage"
+            ))],
+            400,
+        ),
+        with_headers(
+            "two cookies in two headers",
+            "/optional",
+            vec![
+                cookie(format!("access_token={access}")),
+                cookie(format!("access_token={access}")),
+            ],
+            400,
+        ),
+    ];
+    compare(&servers, &rows).await;
+    servers.actix_handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn tokens_from_a_custom_source_alike() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
+    let auth = || {
+        HttpAuth::new(verifier(&issuer, &jwks.url())).token_from(|parts| {
+            let value = parts.headers.get("x-access-token")?;
+            value.to_str().ok().map(str::to_owned)
+        })
+    };
+    let servers = serve_both_with(auth).await;
+    let access = issuer.access_token().sign();
+    let header = |t: &str| ("x-access-token", t.to_owned());
+    let rows = [
+        with_headers("custom header", "/me", vec![header(&access)], 200),
+        with_headers("none", "/me", vec![], 401),
+        with_headers("empty", "/me", vec![header("")], 401),
+        with_headers("garbage", "/me", vec![header("x.y.z")], 401),
+        with_headers(
+            "custom header and bearer header",
+            "/me",
+            vec![header(&access), ("authorization", "Bearer garbage".into())],
+            400,
+        ),
     ];
     compare(&servers, &rows).await;
     servers.actix_handle.stop(true).await;
