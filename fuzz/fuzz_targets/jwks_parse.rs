@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
             ),
             Err(e) => assert!(
                 matches!(
-                    e.kind(),
+                    e.kind().as_str(),
                     "unknown_kid" | "algorithm_mismatch" | "invalid_signature"
                 ),
                 "unexpected refusal {}",
