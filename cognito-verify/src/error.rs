@@ -655,3 +655,70 @@ impl ConfigError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_stable_snake_case_name() {
+        let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "two kinds share a name");
+        for name in names {
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+        }
+        assert_eq!(ErrorKind::InvalidRequest.to_string(), "invalid_request");
+        assert_eq!(
+            serde_json::to_value(ErrorKind::MissingToken).ok(),
+            Some(serde_json::json!("missing_token"))
+        );
+    }
+
+    #[test]
+    fn a_key_fetch_failure_says_which() {
+        let table = [
+            (KeyFetchError::Timeout, "timeout"),
+            (KeyFetchError::Status(404), "status"),
+            (KeyFetchError::Connect, "connect"),
+            (KeyFetchError::BodyTooLarge { limit: 1 }, "too_large"),
+            (KeyFetchError::NotAKeySet, "not_a_key_set"),
+            (
+                KeyFetchError::BackingOff {
+                    last: Box::new(KeyFetchError::Timeout),
+                    retry_in: Duration::ZERO,
+                },
+                "backing_off",
+            ),
+        ];
+        for (error, kind) in table {
+            assert_eq!(error.kind().as_str(), kind, "{error}");
+        }
+    }
+
+    #[test]
+    fn classes_give_statuses_and_retry_after_has_a_floor() {
+        let invalid = Error::InvalidTokenUse {
+            expected: TokenUse::Access,
+        };
+        assert_eq!(invalid.status_code(), http::StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            invalid.to_string(),
+            "token_use is not the expected \"access\""
+        );
+        assert_eq!(
+            ErrorClass::InvalidRequest.status_code(),
+            http::StatusCode::BAD_REQUEST
+        );
+        let backing_off = Error::KeysUnavailable(KeyFetchError::BackingOff {
+            last: Box::new(KeyFetchError::Connect),
+            retry_in: Duration::from_millis(10),
+        });
+        assert_eq!(backing_off.retry_after(), Some(MIN_RETRY_AFTER));
+    }
+}

@@ -5,8 +5,13 @@
 //! cached and refreshed for you, each key parsed once), the signature, then the claims —
 //! `iss`, `token_use`, `client_id` (access) or `aud` (id), `exp`/`nbf`/`iat`, scopes and groups —
 //! and finally your own [hook](VerifyHook). Every refusal is an [`Error`] with a stable
-//! [`kind`](Error::kind) and an HTTP [class](ErrorClass): 401 invalid token, 403 insufficient
-//! scope, 503 keys unavailable.
+//! [`kind`](Error::kind) (an [`ErrorKind`]) and an HTTP [class](ErrorClass): 401 invalid token,
+//! 403 insufficient scope, 503 keys unavailable. Scope and group [requirements](Requirement) are
+//! met by access tokens only, unless one [allows id tokens](Requirement::allow_id_tokens).
+//!
+//! [`http_auth`] holds the HTTP policy every front end (axum, actix-web, …) shares: where the
+//! token is read from, the one-credential rule (400 `invalid_request`), route requirements and
+//! RFC 6750 refusals, on `http` crate types.
 //!
 //! ```no_run
 //! use cognito_verify::{Pool, Requirement, TokenUse, Verifier};
