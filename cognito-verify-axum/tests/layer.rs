@@ -549,3 +549,71 @@ fn the_layer_and_service_are_clone_send_sync() {
     check::<cognito_verify_axum::CognitoAuthService<axum::routing::Route>>();
     check::<CognitoAuth>();
 }
+
+/// One rule for an empty requirement, the core's: refused when the layer is built, never
+/// answered at request time.
+#[tokio::test]
+async fn an_empty_requirement_is_refused_when_the_layer_is_built() {
+    let fx = Fixture::new().await;
+    let auth = CognitoAuth::new(fx.verifier());
+    let empty = Requirement::any_of(Vec::<String>::new());
+    let blank = Requirement::all_of(["admin", ""]);
+    for refused in [
+        auth.require_scopes(empty.clone()).map(drop),
+        auth.require_groups(blank).map(drop),
+        auth.layer().require_groups(empty).map(drop),
+    ] {
+        assert_eq!(refused.unwrap_err().kind(), "empty_requirement");
+    }
+}
+
+/// An id token of a user in the group is the wrong kind of token for a route layer's
+/// requirement (401), unless the requirement allows id tokens.
+#[tokio::test]
+async fn route_requirements_take_access_tokens_unless_id_tokens_are_allowed() {
+    let fx = Fixture::new().await;
+    let auth = CognitoAuth::new(fx.verifier_for(TokenUse::Either));
+    let admins = Requirement::any_of(["admin"]);
+    let router = Router::new()
+        .route(
+            "/api",
+            get(ok).route_layer(auth.require_groups(admins.clone()).unwrap()),
+        )
+        .route(
+            "/staff",
+            get(ok).route_layer(auth.require_groups(admins.allow_id_tokens()).unwrap()),
+        );
+    let app = App::start(router).await;
+    let id = fx.issuer.id_token().groups(["admin"]).sign();
+    let reply = app.get_bearer("/api", &id).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.body, body("invalid_token", "invalid_token_use"));
+    assert_eq!(app.get_bearer("/staff", &id).await.status, 200);
+    let access = fx.issuer.access_token().groups(["admin"]).sign();
+    assert_eq!(app.get_bearer("/api", &access).await.status, 200);
+}
+
+/// Two `Authorization` headers are two credentials: 400 `invalid_request`, before the layer
+/// verifies either.
+#[tokio::test]
+async fn two_authorization_headers_are_refused_by_the_layer() {
+    let fx = Fixture::new().await;
+    let auth = CognitoAuth::new(fx.verifier());
+    let app = App::start(protected(&auth)).await;
+    let bearer = format!("Bearer {}", fx.access());
+    let reply = app
+        .get(
+            "/whoami",
+            &[("authorization", &bearer), ("authorization", "Bearer x")],
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.www_authenticate.as_deref(),
+        Some(
+            r#"Bearer error="invalid_request", error_description="the request carries more than one credential""#
+        )
+    );
+    assert_eq!(reply.body, body("invalid_request", "invalid_request"));
+    assert_eq!(fx.verification_count(), 0, "nothing was verified");
+}
