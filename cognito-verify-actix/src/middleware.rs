@@ -97,7 +97,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         if let Err(error) = self.rules.requirements.validate() {
             tracing::error!(
-                kind = error.kind(),
+                kind = error.kind().as_str(),
                 "Authenticate: {error}; it could never be met"
             );
             return ready(Err(()));

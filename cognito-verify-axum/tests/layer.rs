@@ -563,7 +563,7 @@ async fn an_empty_requirement_is_refused_when_the_layer_is_built() {
         auth.require_groups(blank).map(drop),
         auth.layer().require_groups(empty).map(drop),
     ] {
-        assert_eq!(refused.unwrap_err().kind(), "empty_requirement");
+        assert_eq!(refused.unwrap_err().kind().as_str(), "empty_requirement");
     }
 }
 

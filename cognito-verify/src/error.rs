@@ -635,23 +635,55 @@ pub enum ConfigError {
     HttpClient,
 }
 
+kinds! {
+    /// The stable kind of a [`ConfigError`].
+    ConfigErrorKind {
+        /// [`ConfigError::NoPools`].
+        NoPools => "no_pools",
+        /// [`ConfigError::InvalidUserPoolId`].
+        InvalidUserPoolId => "invalid_user_pool_id",
+        /// [`ConfigError::MissingTokenUse`].
+        MissingTokenUse => "missing_token_use",
+        /// [`ConfigError::MissingClientPolicy`].
+        MissingClientPolicy => "missing_client_policy",
+        /// [`ConfigError::ConflictingClientPolicy`].
+        ConflictingClientPolicy => "conflicting_client_policy",
+        /// [`ConfigError::EmptyClientId`].
+        EmptyClientId => "empty_client_id",
+        /// [`ConfigError::ConflictingKeyLocation`].
+        ConflictingKeyLocation => "conflicting_key_location",
+        /// [`ConfigError::InvalidRegion`].
+        InvalidRegion => "invalid_region",
+        /// [`ConfigError::InvalidUrl`].
+        InvalidUrl => "invalid_url",
+        /// [`ConfigError::DuplicateIssuer`].
+        DuplicateIssuer => "duplicate_issuer",
+        /// [`ConfigError::InvalidStaticJwks`].
+        InvalidStaticJwks => "invalid_static_jwks",
+        /// [`ConfigError::EmptyRequirement`].
+        EmptyRequirement => "empty_requirement",
+        /// [`ConfigError::HttpClient`].
+        HttpClient => "http_client",
+    }
+}
+
 impl ConfigError {
-    /// A stable snake_case name for this error.
-    pub const fn kind(&self) -> &'static str {
+    /// The stable kind of this error (see [`ConfigErrorKind::as_str`]).
+    pub const fn kind(&self) -> ConfigErrorKind {
         match self {
-            ConfigError::NoPools => "no_pools",
-            ConfigError::InvalidUserPoolId { .. } => "invalid_user_pool_id",
-            ConfigError::MissingTokenUse => "missing_token_use",
-            ConfigError::MissingClientPolicy { .. } => "missing_client_policy",
-            ConfigError::ConflictingClientPolicy { .. } => "conflicting_client_policy",
-            ConfigError::EmptyClientId { .. } => "empty_client_id",
-            ConfigError::ConflictingKeyLocation { .. } => "conflicting_key_location",
-            ConfigError::InvalidRegion { .. } => "invalid_region",
-            ConfigError::InvalidUrl { .. } => "invalid_url",
-            ConfigError::DuplicateIssuer { .. } => "duplicate_issuer",
-            ConfigError::InvalidStaticJwks { .. } => "invalid_static_jwks",
-            ConfigError::EmptyRequirement => "empty_requirement",
-            ConfigError::HttpClient => "http_client",
+            ConfigError::NoPools => ConfigErrorKind::NoPools,
+            ConfigError::InvalidUserPoolId { .. } => ConfigErrorKind::InvalidUserPoolId,
+            ConfigError::MissingTokenUse => ConfigErrorKind::MissingTokenUse,
+            ConfigError::MissingClientPolicy { .. } => ConfigErrorKind::MissingClientPolicy,
+            ConfigError::ConflictingClientPolicy { .. } => ConfigErrorKind::ConflictingClientPolicy,
+            ConfigError::EmptyClientId { .. } => ConfigErrorKind::EmptyClientId,
+            ConfigError::ConflictingKeyLocation { .. } => ConfigErrorKind::ConflictingKeyLocation,
+            ConfigError::InvalidRegion { .. } => ConfigErrorKind::InvalidRegion,
+            ConfigError::InvalidUrl { .. } => ConfigErrorKind::InvalidUrl,
+            ConfigError::DuplicateIssuer { .. } => ConfigErrorKind::DuplicateIssuer,
+            ConfigError::InvalidStaticJwks { .. } => ConfigErrorKind::InvalidStaticJwks,
+            ConfigError::EmptyRequirement => ConfigErrorKind::EmptyRequirement,
+            ConfigError::HttpClient => ConfigErrorKind::HttpClient,
         }
     }
 }

@@ -54,8 +54,9 @@ pub use claims::{AccessClaims, CognitoClaims, IdClaims, Verified};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::VerifierBuilder;
 pub use error::{
-    ClaimProblem, ClaimsTarget, ConfigError, Error, ErrorClass, ErrorKind, HookRejection,
-    KeyFetchError, KeyFetchErrorKind, MIN_RETRY_AFTER, Malformed, TokenPart, UrlSetting,
+    ClaimProblem, ClaimsTarget, ConfigError, ConfigErrorKind, Error, ErrorClass, ErrorKind,
+    HookRejection, KeyFetchError, KeyFetchErrorKind, MIN_RETRY_AFTER, Malformed, TokenPart,
+    UrlSetting,
 };
 pub use hook::{VerifyHook, hook_fn};
 pub use pool::Pool;

@@ -212,7 +212,7 @@ async fn client_is_checked_on_client_id_for_access_and_aud_for_id() {
 
 #[tokio::test]
 async fn forgetting_the_client_or_token_use_is_a_configuration_error() {
-    let err = |b: cognito_verify::VerifierBuilder| b.build().map(drop).unwrap_err().kind();
+    let err = |b: cognito_verify::VerifierBuilder| b.build().map(drop).unwrap_err().kind().as_str();
     assert_eq!(
         err(Verifier::builder()
             .pool(Pool::new("eu-west-1_A"))

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let verifier = match built {
         Ok(v) => v,
         Err(e) => {
-            assert_eq!(e.kind(), "invalid_static_jwks", "{e}");
+            assert_eq!(e.kind().as_str(), "invalid_static_jwks", "{e}");
             return;
         }
     };
