@@ -113,7 +113,8 @@ pub(crate) fn auth_of(req: &HttpRequest) -> Result<CognitoAuth, AuthError> {
     found.ok_or_else(|| AuthError::new(Refusal::not_configured(), None, Some(req)))
 }
 
-/// The request as the core reads it: method, URI and headers.
+/// The request as the core reads it: method, URI and headers. (actix-web 4 is on `http` 0.2;
+/// every method, URI, name and value it accepted is valid in `http` 1 too.)
 fn parts_of(req: &HttpRequest) -> http::request::Parts {
     let mut request = http::Request::new(());
     *request.method_mut() =

@@ -38,7 +38,7 @@ impl ErrorClass {
 
 /// Declares a `Copy` kind enum whose variants each have one stable snake_case name.
 macro_rules! kinds {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
+    ($(#[$meta:meta])* $name:ident($what:literal) { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
@@ -50,7 +50,7 @@ macro_rules! kinds {
             /// Every kind, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant,)*];
 
-            /// The stable snake_case name, for logs, metrics and API bodies.
+            #[doc = $what]
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text,)*
@@ -76,7 +76,7 @@ kinds! {
     /// Every stable kind of refusal, in one place: the verifier's [`Error`]s and the HTTP
     /// front ends' own (`missing_token`, `invalid_request`, `not_configured`). The names
     /// ([`as_str`](Self::as_str)) never change; new kinds may be added.
-    ErrorKind {
+    ErrorKind("The stable snake_case name, for logs, metrics and API bodies.") {
         /// [`Error::TokenTooLarge`].
         TokenTooLarge => "token_too_large",
         /// [`Error::Malformed`].
@@ -131,7 +131,7 @@ kinds! {
 kinds! {
     /// The stable kind of a [`KeyFetchError`], so that a metric or a log can tell a timeout
     /// from a 404.
-    KeyFetchErrorKind {
+    KeyFetchErrorKind("The stable snake_case name, for logs, metrics and API bodies.") {
         /// [`KeyFetchError::Connect`].
         Connect => "connect",
         /// [`KeyFetchError::Timeout`].
@@ -161,7 +161,7 @@ kinds! {
 
 kinds! {
     /// Which claims type a [`Error::ClaimsShape`] error was about.
-    ClaimsTarget {
+    ClaimsTarget("How messages name the type.") {
         /// [`AccessClaims`](crate::AccessClaims).
         AccessClaims => "a Cognito access token",
         /// [`IdClaims`](crate::IdClaims).
@@ -173,7 +173,7 @@ kinds! {
 
 kinds! {
     /// Which URL setting a [`ConfigError::InvalidUrl`] is about.
-    UrlSetting {
+    UrlSetting("How messages name the setting.") {
         /// The pool's issuer.
         Issuer => "issuer",
         /// The pool's JWKS URI.
@@ -637,7 +637,7 @@ pub enum ConfigError {
 
 kinds! {
     /// The stable kind of a [`ConfigError`].
-    ConfigErrorKind {
+    ConfigErrorKind("The stable snake_case name, for logs, metrics and API bodies.") {
         /// [`ConfigError::NoPools`].
         NoPools => "no_pools",
         /// [`ConfigError::InvalidUserPoolId`].

@@ -9,7 +9,7 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
-use crate::error::{Error, ErrorClass, ErrorKind};
+use crate::error::{Error, ErrorClass, ErrorKind, MIN_RETRY_AFTER};
 use crate::rules::requirement::Requirement;
 
 /// The RFC 6750 §3.1 error code of a bearer challenge, like actix-web-httpauth's bearer `Error`.
@@ -110,7 +110,10 @@ impl Refusal {
             bearer,
             www_authenticate: bearer
                 .map(|code| challenge(realm, Some(code), Some(&description), scope.as_deref())),
-            retry_after: error.retry_after().map(|d| d.as_secs()),
+            // Never "retry at once": a client told 0 s would add to the outage.
+            retry_after: error
+                .retry_after()
+                .map(|d| d.max(MIN_RETRY_AFTER).as_secs()),
             description,
             error: Some(error),
         }
@@ -357,6 +360,16 @@ mod tests {
             (StatusCode::SERVICE_UNAVAILABLE, None, Some(1))
         );
         assert_eq!(c.json_body(false)["error"], "temporarily_unavailable");
+        let now = KeyFetchError::RateLimited {
+            retry_after: std::time::Duration::ZERO,
+        };
+        let c = Refusal::new(Error::KeysUnavailable(now), None, None);
+        assert_eq!(c.retry_after_secs(), Some(1), "the floor");
+        let later = KeyFetchError::RateLimited {
+            retry_after: std::time::Duration::from_secs(30),
+        };
+        let c = Refusal::new(Error::KeysUnavailable(later), None, None);
+        assert_eq!(c.retry_after_secs(), Some(30));
     }
 
     #[test]
