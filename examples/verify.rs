@@ -21,9 +21,9 @@ use cognito_verify::{Error, ErrorClass, ManualClock, Pool, Requirement, TokenUse
 const USAGE: &str = "\
 usage: verify [OPTIONS] [TOKEN]
 
-Verifies a Cognito token. TOKEN omitted or '-' reads it from stdin (trimmed; at most 16 KiB of
-token plus 1 KiB of whitespace is read, more is rejected as token_too_large); a TOKEN argument
-is used exactly as given.
+Verifies a Cognito token. TOKEN omitted or '-' reads it from stdin (trimmed; input longer than
+the largest accepted token plus 1 KiB of whitespace is rejected as token_too_large, unread); a
+TOKEN argument is used exactly as given.
 
 options:
   --user-pool-id ID     the user pool, e.g. eu-west-1_AbC123 (required)
