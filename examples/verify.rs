@@ -7,20 +7,23 @@
 //! ```
 //!
 //! Exit status: 0 verified (the claims as one JSON object on stdout); 1 rejected (stderr's first
-//! line is `rejected: <kind>: <message>`); 2 usage or configuration error; 3 keys unavailable.
+//! line is `rejected: <kind>: <message>`); 2 usage or configuration error; 3 keys unavailable;
+//! 4 the claims could not be written to stdout (e.g. a closed pipe).
 
 use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use cognito_verify::{ErrorClass, ManualClock, Pool, Requirement, TokenUse, Verifier};
+use cognito_verify::defaults::MAX_TOKEN_BYTES;
+use cognito_verify::{Error, ErrorClass, ManualClock, Pool, Requirement, TokenUse, Verifier};
 
 const USAGE: &str = "\
 usage: verify [OPTIONS] [TOKEN]
 
-Verifies a Cognito token. TOKEN omitted or '-' reads it from stdin (trimmed); a TOKEN argument
-is used exactly as given.
+Verifies a Cognito token. TOKEN omitted or '-' reads it from stdin (trimmed; input longer than
+the largest accepted token plus 1 KiB of whitespace is rejected as token_too_large, unread); a
+TOKEN argument is used exactly as given.
 
 options:
   --user-pool-id ID     the user pool, e.g. eu-west-1_AbC123 (required)
@@ -36,11 +39,58 @@ options:
   -h, --help            show this help
 
 exit status: 0 verified (claims on stdout), 1 rejected, 2 usage/configuration error,
-3 keys unavailable";
+3 keys unavailable, 4 the claims could not be written to stdout (e.g. a closed pipe)";
 
 const EXIT_REJECTED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_KEYS_UNAVAILABLE: u8 = 3;
+const EXIT_OUTPUT: u8 = 4;
+
+/// Room for the whitespace around a token on stdin (a trailing newline or CRLF, indentation),
+/// which is trimmed before verifying.
+const STDIN_WHITESPACE_BYTES: usize = 1024;
+
+/// Most bytes read from stdin: the largest token the core accepts plus its surrounding
+/// whitespace. Longer input is refused as too large without reading (or buffering) the rest.
+const STDIN_LIMIT: usize = MAX_TOKEN_BYTES + STDIN_WHITESPACE_BYTES;
+
+/// Reads the token from stdin, at most [`STDIN_LIMIT`] bytes, trimmed. Input longer than that
+/// is refused as the core refuses a token over [`MAX_TOKEN_BYTES`].
+fn read_stdin_token() -> std::io::Result<Result<Vec<u8>, Error>> {
+    let mut input = Vec::new();
+    // One byte past the limit tells "exactly the limit" from "longer".
+    std::io::stdin()
+        .lock()
+        .take(STDIN_LIMIT as u64 + 1)
+        .read_to_end(&mut input)?;
+    if input.len() > STDIN_LIMIT {
+        return Ok(Err(Error::TokenTooLarge {
+            limit: MAX_TOKEN_BYTES,
+        }));
+    }
+    Ok(Ok(input.trim_ascii().to_vec()))
+}
+
+/// Writes `text` and a newline to stdout, flushed, so a failure (a closed pipe) is seen here.
+fn print_line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+fn output_error(e: &std::io::Error) -> ExitCode {
+    eprintln!("error: could not write to stdout: {e}");
+    ExitCode::from(EXIT_OUTPUT)
+}
+
+fn rejected(e: &Error) -> ExitCode {
+    eprintln!("rejected: {}: {e}", e.kind());
+    if e.class() == ErrorClass::KeysUnavailable {
+        ExitCode::from(EXIT_KEYS_UNAVAILABLE)
+    } else {
+        ExitCode::from(EXIT_REJECTED)
+    }
+}
 
 /// Where the token comes from.
 enum TokenSource {
@@ -195,8 +245,10 @@ async fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
         Ok(Parsed::Run(o)) => o,
         Ok(Parsed::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+            return match print_line(USAGE) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => output_error(&e),
+            };
         }
         Err(message) => return usage_error(&message),
     };
@@ -206,30 +258,20 @@ async fn main() -> ExitCode {
     };
     let token: Vec<u8> = match options.token {
         TokenSource::Arg(arg) => arg.as_encoded_bytes().to_vec(),
-        TokenSource::Stdin => {
-            let mut input = Vec::new();
-            if let Err(e) = std::io::stdin().read_to_end(&mut input) {
-                return usage_error(&format!("could not read the token from stdin: {e}"));
-            }
-            input.trim_ascii().to_vec()
-        }
+        TokenSource::Stdin => match read_stdin_token() {
+            Ok(Ok(token)) => token,
+            Ok(Err(too_large)) => return rejected(&too_large),
+            Err(e) => return usage_error(&format!("could not read the token from stdin: {e}")),
+        },
     };
     match verifier.verify_bytes(&token).await {
         Ok(verified) => {
             let json = serde_json::Value::Object(verified.raw_claims().clone());
-            let mut out = std::io::stdout().lock();
-            if writeln!(out, "{json}").is_err() {
-                return ExitCode::from(EXIT_USAGE);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("rejected: {}: {e}", e.kind());
-            if e.class() == ErrorClass::KeysUnavailable {
-                ExitCode::from(EXIT_KEYS_UNAVAILABLE)
-            } else {
-                ExitCode::from(EXIT_REJECTED)
+            match print_line(&json.to_string()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => output_error(&e),
             }
         }
+        Err(e) => rejected(&e),
     }
 }

@@ -33,6 +33,8 @@
 //! With the `testing` feature, the `testing` module mints Cognito-shaped tokens with real keys
 //! and serves their JWKS on loopback, so handlers can be tested without AWS.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod claims;
 mod clock;
 mod config;
@@ -67,3 +69,7 @@ pub use verifier::{TokenCacheStats, Verifier};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

@@ -347,3 +347,89 @@ async fn keys_unavailable_exits_3() {
         r.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_stdin_is_refused_as_too_large_without_reading_it_all() {
+    const INPUT_BYTES: usize = 200 * 1024 * 1024;
+    let f = Fixture::new().await;
+    let mut child = Command::new(verify_binary())
+        .args(f.base("access"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // A token-looking stream that never ends within any sane bound.
+    let writer = async move {
+        let chunk = vec![b'A'; 1024 * 1024];
+        let mut written = 0;
+        while written < INPUT_BYTES {
+            if let Err(e) = input.write_all(&chunk).await {
+                return (written, Some(e.kind()));
+            }
+            written += chunk.len();
+        }
+        (written, None)
+    };
+    let deadline = std::time::Duration::from_secs(120);
+    let ((written, write_error), out) = tokio::time::timeout(deadline, async {
+        tokio::join!(writer, child.wait_with_output())
+    })
+    .await
+    .expect("the CLI answers long before the input ends");
+    let out = out.unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        first_line(&stderr),
+        format!(
+            "rejected: token_too_large: token is larger than {} bytes",
+            cognito_verify::defaults::MAX_TOKEN_BYTES
+        )
+    );
+    assert!(out.stdout.is_empty());
+    // The CLI stopped reading and exited: the rest of the input met a closed pipe.
+    assert_eq!(
+        write_error,
+        Some(std::io::ErrorKind::BrokenPipe),
+        "{written} bytes written"
+    );
+    assert!(written < INPUT_BYTES, "{written} bytes written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_with_whitespace_around_it_on_stdin_is_within_the_bound() {
+    let f = Fixture::new().await;
+    let token = f.issuer.access_token().sign();
+    let padded = format!("{}{token}{}", " ".repeat(500), "\n".repeat(500));
+    let r = run(&f.base("access"), Some(&padded)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// stdout is a pipe whose read end is closed before the CLI writes: the write fails with EPIPE
+/// (Rust programs ignore SIGPIPE), which is exit 4 and a message, not a silent usage error.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_after_a_verified_token_exits_4_and_says_so() {
+    let f = Fixture::new().await;
+    let token = f.issuer.access_token().sign();
+    for a in [with(f.base("access"), &[&token]), args(&["--help"])] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        // `spawn`, not `output`, which would replace stdout with its own pipe.
+        let child = Command::new(verify_binary())
+            .args(&a)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.wait_with_output().await.unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(4), "{a:?}: {stderr}");
+        assert!(
+            first_line(&stderr).starts_with("error: could not write to stdout: "),
+            "{stderr}"
+        );
+    }
+}
