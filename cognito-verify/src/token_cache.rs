@@ -4,9 +4,11 @@
 //! - Keyed by the exact token text, so no other token can hit an entry.
 //! - Owned by one verifier, so entries only ever answer for the configuration that verified them.
 //! - Only fully verified tokens (signature and every built-in rule) are inserted.
-//! - A hit is re-checked: `exp` against the clock, and the signing key must still be in the
-//!   pool's usable key set (a key removed from the JWKS, or keys past their maximum staleness,
-//!   drop the entry). The user's hook runs on every hit.
+//! - A hit is re-checked: `exp` against the clock, and the key now published under the entry's
+//!   `kid` in the pool's usable key set must be the very key that verified the token (its
+//!   [`KeyIdentity`]: modulus, exponent and `alg`). A key removed from the JWKS, another key
+//!   republished under the same `kid`, a changed `alg`, or keys past their maximum staleness drop
+//!   the entry, and the token is verified afresh. The user's hook runs on every hit.
 //! - Bounded by an estimated byte budget (moka's TinyLFU eviction) and an idle timeout; split into
 //!   [`TOKEN_CACHE_SEGMENTS`] segments so cores hitting different tokens do not contend.
 //! - In front of moka, each thread keeps its last few hits ([`TOKEN_CACHE_FRONT_SLOTS`] slots):
@@ -27,6 +29,7 @@ use crate::defaults::{
     TOKEN_CACHE_FRONT_PRIVATE_AFTER, TOKEN_CACHE_FRONT_SLOTS, TOKEN_CACHE_IDLE,
     TOKEN_CACHE_MIN_SEGMENT_BYTES, TOKEN_CACHE_SEGMENTS,
 };
+use crate::jwks::KeyIdentity;
 
 /// Fixed overhead per entry, in bytes: moka's node, the `Arc`s, the map slots (measured order of
 /// magnitude; the estimate only has to be proportionate).
@@ -41,16 +44,26 @@ pub(crate) struct Entry {
     /// The index of the issuer (and so of the key source) that verified it.
     pub(crate) issuer: usize,
     pub(crate) kid: Box<str>,
+    /// The key that verified it.
+    pub(crate) key: KeyIdentity,
     pub(crate) exp: u64,
 }
 
 impl Entry {
-    pub(crate) fn new(token: &str, verified: Verified, issuer: usize, kid: &str, exp: u64) -> Self {
+    pub(crate) fn new(
+        token: &str,
+        verified: Verified,
+        issuer: usize,
+        kid: &str,
+        key: KeyIdentity,
+        exp: u64,
+    ) -> Self {
         Entry {
             token: Arc::from(token),
             verified,
             issuer,
             kid: kid.into(),
+            key,
             exp,
         }
     }
@@ -198,6 +211,10 @@ mod tests {
     use super::*;
     use crate::rules::token_use::ActualUse;
 
+    fn key() -> KeyIdentity {
+        KeyIdentity::of(&[1], &[3], None)
+    }
+
     fn verified(sub: &str) -> Verified {
         let claims = serde_json::json!({
             "sub": sub, "iss": "https://issuer", "client_id": "c", "token_use": "access",
@@ -217,7 +234,7 @@ mod tests {
     fn the_front_answers_rechecks_and_goes_private_after_enough_hits() {
         let cache = TokenCache::new(1 << 20);
         let original = verified("u1");
-        cache.insert(Entry::new("h.p.sig1", original.clone(), 0, "k", 1));
+        cache.insert(Entry::new("h.p.sig1", original.clone(), 0, "k", key(), 1));
         // First hit: from moka, the shared claims; it takes the front slot.
         let first = cache.get("h.p.sig1", |_| true).unwrap();
         assert!(first.shares_with(&original));
@@ -245,12 +262,12 @@ mod tests {
     #[test]
     fn front_slots_belong_to_one_cache() {
         let (a, b) = (TokenCache::new(1 << 20), TokenCache::new(1 << 20));
-        a.insert(Entry::new("h.p.s", verified("a"), 0, "k", 1));
+        a.insert(Entry::new("h.p.s", verified("a"), 0, "k", key(), 1));
         for _ in 0..2 * TOKEN_CACHE_FRONT_PRIVATE_AFTER {
             assert!(a.get("h.p.s", |_| true).is_some());
         }
         assert!(b.get("h.p.s", |_| true).is_none(), "b never cached it");
-        b.insert(Entry::new("h.p.s", verified("b"), 0, "k", 1));
+        b.insert(Entry::new("h.p.s", verified("b"), 0, "k", key(), 1));
         let from_b = b.get("h.p.s", |_| true).unwrap();
         assert_eq!(from_b.subject(), "b");
         assert_eq!(a.get("h.p.s", |_| true).unwrap().subject(), "a");

@@ -11,7 +11,7 @@ use crate::clock::{Clock, unix_seconds};
 use crate::config::VerifierBuilder;
 use crate::error::{Error, Malformed, TokenPart};
 use crate::hook::VerifyHook;
-use crate::jwks::{KeySet, KeySource, Lookup};
+use crate::jwks::{Key, KeySet, KeySource, Lookup};
 use crate::rules::client::ClientPolicy;
 use crate::rules::{self, Policy, issuer, time};
 use crate::token::{self, CLAIM_NAMES, HeaderMemo, Object};
@@ -126,8 +126,8 @@ impl Verifier {
         Ok(verified)
     }
 
-    /// The cached verification of exactly this token, if it still holds: not expired, and its
-    /// key still in its pool's usable key set.
+    /// The cached verification of exactly this token, if it still holds: not expired, and the
+    /// key under its `kid` in its pool's usable key set still the very key that verified it.
     fn cached(&self, token: &str) -> Option<Verified> {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
@@ -135,7 +135,10 @@ impl Verifier {
         cache.get(token, |entry| {
             inner.issuers.get(entry.issuer).is_some_and(|pool| {
                 time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
-                    && pool.keys.with_key(&entry.kid, now, |_| ()).is_ok()
+                    && pool
+                        .keys
+                        .with_key(&entry.kid, now, |key| key.identity() == entry.key)
+                        .unwrap_or(false)
             })
         })
     }
@@ -185,15 +188,10 @@ impl Verifier {
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
         let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature);
 
-        match keys {
-            Some(set) => set
-                .get(kid)
-                .ok_or(Error::UnknownKid)?
-                .verify(alg, input, signature)?,
-            None => match pool
-                .keys
-                .with_key(kid, started, |key| key.verify(alg, input, signature))
-            {
+        let verify = |key: &Key| key.verify(alg, input, signature).map(|()| key.identity());
+        let key = match keys {
+            Some(set) => verify(set.get(kid).ok_or(Error::UnknownKid)?)?,
+            None => match pool.keys.with_key(kid, started, verify) {
                 Ok(verified) => verified?,
                 Err(miss) => {
                     return Ok(Step::NeedKeys {
@@ -203,7 +201,7 @@ impl Verifier {
                     });
                 }
             },
-        }
+        };
 
         let checked =
             rules::check_claims(&claims, &pool.clients, &inner.policy, unix_seconds(started))?;
@@ -227,6 +225,7 @@ impl Verifier {
                 verified.clone(),
                 issuer_index,
                 &header.kid,
+                key,
                 checked.exp,
             ));
         }

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::SystemTime;
 
+use aws_lc_rs::digest::{Context, SHA256, SHA256_OUTPUT_LEN};
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
 use serde::Deserialize as _;
@@ -26,10 +27,34 @@ const MIN_RSA_BITS: usize = 2048;
 /// Largest RSA modulus accepted, in bits (bounds verify cost; aws-lc-rs's own upper limit).
 const MAX_RSA_BITS: usize = 8192;
 
+/// What makes a published key the key it is: a SHA-256 of its modulus and exponent, and the
+/// `alg` it is published with. Two fetches of the same JWK give equal identities; a different
+/// key, or the same key with another `alg`, under the same `kid` gives another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyIdentity {
+    components: [u8; SHA256_OUTPUT_LEN],
+    alg: Option<KeyAlgorithm>,
+}
+
+impl KeyIdentity {
+    pub(crate) fn of(n: &[u8], e: &[u8], alg: Option<KeyAlgorithm>) -> Self {
+        let mut digest = Context::new(&SHA256);
+        // Length-prefixed, so no other split of the same bytes gives the same digest.
+        for part in [n, e] {
+            digest.update(&(part.len() as u64).to_be_bytes());
+            digest.update(part);
+        }
+        let mut components = [0; SHA256_OUTPUT_LEN];
+        components.copy_from_slice(digest.finish().as_ref());
+        KeyIdentity { components, alg }
+    }
+}
+
 /// One usable public key.
 pub(crate) struct Key {
     /// The JWK's `alg`, when it states one.
     alg: Option<KeyAlgorithm>,
+    identity: KeyIdentity,
     /// Parsed once, here, for RS256 verification.
     rs256: ParsedPublicKey,
 }
@@ -43,6 +68,11 @@ impl fmt::Debug for Key {
 }
 
 impl Key {
+    /// Which key this is (for binding a cached verification to the key that made it).
+    pub(crate) fn identity(&self) -> KeyIdentity {
+        self.identity
+    }
+
     /// Verifies `signature` over `signing_input` with algorithm `alg`.
     pub(crate) fn verify(
         &self,
@@ -178,6 +208,7 @@ fn parse_key(entry: &Value) -> Result<(String, Key), &'static str> {
         kid,
         Key {
             alg: jwk.common.key_algorithm,
+            identity: KeyIdentity::of(&n, &e, jwk.common.key_algorithm),
             rs256,
         },
     ))
