@@ -476,3 +476,72 @@ async fn one_verify_causes_at_most_one_fetch_and_one_refetch() {
     assert_eq!(kind(&v.verify(&t2).await), "unknown_kid");
     assert_eq!(s.server.fetch_count(), 2);
 }
+
+/// RSA exponents must be odd, at least 3 and at most 2^32: others are skipped when the set is
+/// read (an entered key answers `invalid_signature` for a token its modulus did not sign with that
+/// exponent; a skipped one is `unknown_kid`).
+#[tokio::test]
+async fn rsa_exponents_outside_odd_3_to_2_pow_32_are_skipped() {
+    let s = Setup::new().await;
+    let good = s.issuer.signing_key().jwk();
+    let with_e = |kid: &str, e: u64| {
+        let bytes = e.to_be_bytes();
+        let first = bytes.iter().position(|&b| b != 0).unwrap();
+        let mut jwk = good.clone();
+        jwk["kid"] = json!(kid);
+        jwk["e"] = json!(cognito_verify::testing::b64(&bytes[first..]));
+        jwk
+    };
+    let cases = [
+        ("e-1", 1, "unknown_kid"),
+        ("e-2", 2, "unknown_kid"),
+        ("e-65536", 65536, "unknown_kid"),
+        ("e-2^32", 1 << 32, "unknown_kid"),
+        ("e-2^32+1", (1 << 32) + 1, "unknown_kid"),
+        ("e-2^40+1", (1 << 40) + 1, "unknown_kid"),
+        ("e-3", 3, "invalid_signature"),
+        ("e-2^32-1", (1 << 32) - 1, "invalid_signature"),
+        ("e-65537", 65537, "ok"),
+    ];
+    let mut keys = vec![good.clone()];
+    keys.extend(cases.iter().map(|(kid, e, _)| with_e(kid, *e)));
+    s.server.set_jwks(json!({ "keys": keys }).to_string());
+    let v = s.verifier(TokenUse::Access);
+    assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
+    for (kid, e, expected) in cases {
+        let token = s.issuer.access_token().kid(kid).sign();
+        assert_eq!(kind(&v.verify(&token).await), expected, "e = {e}");
+    }
+}
+
+/// A JWKS document is read under the token's strict JSON rules: a duplicate member (two `keys`,
+/// which serde_json alone resolves to the last) makes it a failed fetch.
+#[tokio::test]
+async fn a_jwks_with_a_duplicate_member_is_a_failed_fetch() {
+    type Document = fn(&serde_json::Value) -> String;
+    let cases: [(Document, &str); 3] = [
+        (
+            |good| format!(r#"{{"keys":[],"keys":[{good}]}}"#),
+            "two keys members",
+        ),
+        (
+            |good| format!(r#"{{"keys":[{good}],"x":1,"x":2}}"#),
+            "two other members",
+        ),
+        (
+            |good| format!(r#"{{"keys":[{good}],"x":{{"y":1,"y":2}}}}"#),
+            "a nested duplicate",
+        ),
+    ];
+    for (document, what) in cases {
+        let s = Setup::new().await;
+        s.server.set_jwks(document(&s.issuer.signing_key().jwk()));
+        let v = s.verifier(TokenUse::Access);
+        let r = v.verify(&s.issuer.access_token().sign()).await;
+        assert_eq!(
+            keys_unavailable(&r),
+            Some(&KeyFetchError::NotAKeySet),
+            "{what}"
+        );
+    }
+}
