@@ -467,13 +467,82 @@ async fn prefetch_loads_keys_at_start_up() {
 async fn one_verify_causes_at_most_one_fetch_and_one_refetch() {
     let s = Setup::new().await;
     let v = s.verifier(TokenUse::Access);
-    // Cold cache, unknown kid: the first fetch is final for this call (fetched during it).
+    // Cold cache, unknown kid: the fetch, then (the kid unknown in that fresh set) one refetch.
     let t = s.issuer.access_token().kid("nope").sign();
     assert_eq!(kind(&v.verify(&t).await), "unknown_kid");
-    assert_eq!(s.server.fetch_count(), 1);
-    // Warm cache, unknown kid: exactly one refetch.
+    assert_eq!(s.server.fetch_count(), 2);
+    // Warm cache, another unknown kid: the refetch was spent, the cooldown holds.
     let t2 = s.issuer.access_token().kid("nope-2").sign();
     assert_eq!(kind(&v.verify(&t2).await), "unknown_kid");
+    assert_eq!(s.server.fetch_count(), 2);
+    // Past the cooldown, warm cache, unknown kid: exactly one refetch, final for the call.
+    s.clock.advance(Duration::from_secs(5));
+    let t3 = s.issuer.access_token().kid("nope-3").sign();
+    assert_eq!(kind(&v.verify(&t3).await), "unknown_kid");
+    assert_eq!(s.server.fetch_count(), 3);
+}
+
+/// A cold verifier whose first fetch predates a rotation (the endpoint answers `[k1]` first and
+/// `[k1, k2]` afterwards) verifies a k2 token within the same verify: one fetch plus one refetch.
+#[tokio::test]
+async fn a_cold_start_sees_a_rotation_within_one_verify() {
+    let mut s = Setup::new().await;
+    let before = json!({ "keys": [s.issuer.signing_key().jwk()] }).to_string();
+    s.issuer.rotate();
+    s.server.queue_jwks([before, s.issuer.jwks_json()]);
+    let v = s.verifier(TokenUse::Access);
+    let token = s.issuer.access_token().sign();
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    assert_eq!(s.server.fetch_count(), 2);
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    assert_eq!(s.server.fetch_count(), 2);
+    // The refetch counted as the first unknown kid: the cooldown follows it.
+    let unknown = s.issuer.access_token().kid("nope").sign();
+    assert_eq!(kind(&v.verify(&unknown).await), "unknown_kid");
+    assert_eq!(s.server.fetch_count(), 2);
+}
+
+/// Many requests at once on a cold verifier whose first answer predates a rotation: they share
+/// the one fetch and the one refetch, and all verify.
+#[tokio::test]
+async fn a_cold_herd_sees_a_rotation_with_one_fetch_and_one_refetch() {
+    let mut s = Setup::new().await;
+    let before = json!({ "keys": [s.issuer.signing_key().jwk()] }).to_string();
+    s.issuer.rotate();
+    s.server.queue_jwks([before, s.issuer.jwks_json()]);
+    s.server.set_fault(Fault::Delay(Duration::from_millis(100)));
+    let v = s.verifier(TokenUse::Access);
+    let token = s.issuer.access_token().sign();
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (v, t) = (v.clone(), token.clone());
+            tokio::spawn(async move { kind(&v.verify(&t).await) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), "ok");
+    }
+    assert_eq!(s.server.fetch_count(), 2);
+}
+
+/// A flood of random kids on a cold verifier: the fetch, one refetch, then the cooldown.
+#[tokio::test]
+async fn a_cold_unknown_kid_flood_costs_one_fetch_and_one_refetch() {
+    let s = Setup::new().await;
+    s.server.set_fault(Fault::Delay(Duration::from_millis(100)));
+    let v = s.verifier(TokenUse::Access);
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let v = v.clone();
+            let t = s.issuer.access_token().kid(&format!("random-{i}")).sign();
+            tokio::spawn(async move { kind(&v.verify(&t).await) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), "unknown_kid");
+    }
+    assert_eq!(s.server.fetch_count(), 2);
+    assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
     assert_eq!(s.server.fetch_count(), 2);
 }
 
