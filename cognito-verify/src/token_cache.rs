@@ -66,6 +66,10 @@ const TOKEN_CACHE_IDLE: Duration = Duration::from_secs(10 * 60);
 /// magnitude; the estimate only has to be proportionate).
 const ENTRY_OVERHEAD_BYTES: usize = 256;
 
+/// Permission to make a [`Verified::detached`] copy, which only this module can give: private
+/// copies of claims are a tuning of the per-thread front, not something other code should make.
+pub(crate) struct DetachPermit(());
+
 /// What a hit needs to re-check and return.
 #[derive(Debug)]
 pub(crate) struct Entry {
@@ -176,7 +180,7 @@ impl TokenCache {
             }
             slot.hits = slot.hits.saturating_add(1);
             if slot.private.is_none() && slot.hits >= TOKEN_CACHE_FRONT_PRIVATE_AFTER {
-                slot.private = Some(slot.entry.verified.detached());
+                slot.private = Some(slot.entry.verified.detached(DetachPermit(())));
             }
             Some(Some(
                 slot.private
