@@ -14,7 +14,7 @@ use crate::hook::VerifyHook;
 use crate::jwks::{Key, KeySet, KeySource, Lookup};
 use crate::rules::client::ClientPolicy;
 use crate::rules::{self, Policy, issuer, time};
-use crate::token::{self, CLAIM_NAMES, HeaderMemo, Object};
+use crate::token::{self, HeaderMemo, ParsedToken, TokenBuffers};
 use crate::token_cache::{Entry, TokenCache};
 
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
@@ -172,18 +172,10 @@ impl Verifier {
         keys: Option<&KeySet>,
     ) -> Result<Step, Error> {
         let inner = &*self.inner;
-        let mut signature = token::signature_buf();
-        let mut payload = Vec::new();
-        let mut claims = Object::empty(&CLAIM_NAMES);
-        let parsed = token::parse(
-            token,
-            &mut signature,
-            &mut payload,
-            &mut claims,
-            &inner.headers,
-        )?;
-        let issuer_index =
-            issuer::select(&claims, inner.issuers.iter().map(|p| p.issuer.as_str()))?;
+        let mut buffers = TokenBuffers::new();
+        let parsed = token::parse(token, &mut buffers, &inner.headers)?;
+        let claims = &parsed.claims;
+        let issuer_index = issuer::select(claims, inner.issuers.iter().map(|p| p.issuer.as_str()))?;
         let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
         let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature);
@@ -204,16 +196,16 @@ impl Verifier {
         };
 
         let checked =
-            rules::check_claims(&claims, &pool.clients, &inner.policy, unix_seconds(started))?;
-        check_shape(&claims, checked.token_use)?;
-        rules::check_requirements(&claims, checked.token_use, &inner.policy)?;
+            rules::check_claims(claims, &pool.clients, &inner.policy, unix_seconds(started))?;
+        check_shape(claims, checked.token_use)?;
+        rules::check_requirements(claims, checked.token_use, &inner.policy)?;
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
         inner.headers.remember(parsed.header_b64, &parsed.header);
         // The claims borrow the payload, which the verified token takes over.
-        let header = parsed.header;
+        let ParsedToken { header, claims, .. } = parsed;
         drop(claims);
         let verified = Verified::new(
-            payload,
+            buffers.take_payload(),
             checked.token_use,
             checked.exp,
             pool.pool,
