@@ -178,10 +178,13 @@ impl Verifier {
         let issuer_index = issuer::select(claims, inner.issuers.iter().map(|p| p.issuer.as_str()))?;
         let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
-        let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature);
+        let (input, signature) = (parsed.signing_input, parsed.signature);
 
-        let verify = |key: &Key| key.verify(alg, input, signature).map(|()| key.identity());
-        let key = match keys {
+        let verify = |key: &Key| {
+            key.verify(alg, input, signature)
+                .map(|signed| (signed, key.identity()))
+        };
+        let (signed, key) = match keys {
             Some(set) => verify(set.get(kid).ok_or(Error::UnknownKid)?)?,
             None => match pool.keys.with_key(kid, started, verify) {
                 Ok(verified) => verified?,
@@ -200,7 +203,7 @@ impl Verifier {
         check_shape(claims, checked.token_use)?;
         rules::check_requirements(claims, checked.token_use, &inner.policy)?;
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
-        inner.headers.remember(parsed.header_b64, &parsed.header);
+        inner.headers.remember(&signed);
         // The claims borrow the payload, which the verified token takes over.
         let ParsedToken { header, claims, .. } = parsed;
         drop(claims);

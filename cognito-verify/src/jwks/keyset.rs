@@ -89,20 +89,35 @@ impl Key {
     }
 
     /// Verifies `signature` over `signing_input` with algorithm `alg`.
-    pub(crate) fn verify(
+    pub(crate) fn verify<'a>(
         &self,
         alg: Algorithm,
-        signing_input: &[u8],
+        signing_input: &'a str,
         signature: &[u8],
-    ) -> Result<(), Error> {
+    ) -> Result<Signed<'a>, Error> {
         if !alg.agrees_with(self.alg) {
             return Err(Error::AlgorithmMismatch);
         }
         let key = match alg {
             Algorithm::Rs256 => &self.rs256,
         };
-        key.verify_sig(signing_input, signature)
+        key.verify_sig(signing_input.as_bytes(), signature)
+            .map(|()| Signed { signing_input })
             .map_err(|_| Error::InvalidSignature)
+    }
+}
+
+/// Proof that a signature over `signing_input` verified with a key of a configured key set: only
+/// [`Key::verify`] makes one. What must only ever hold signed input (the header memo) asks for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Signed<'a> {
+    signing_input: &'a str,
+}
+
+impl<'a> Signed<'a> {
+    /// The signed bytes: `header "." payload` in base64url, exactly as received.
+    pub(crate) fn signing_input(&self) -> &'a str {
+        self.signing_input
     }
 }
 

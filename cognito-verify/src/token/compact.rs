@@ -14,8 +14,6 @@ use crate::error::{Error, Malformed, TokenPart};
 pub(crate) struct ParsedToken<'a> {
     /// `header "." payload`, exactly as received: the bytes the signature covers.
     pub(crate) signing_input: &'a str,
-    /// The header's base64url text (for [`HeaderMemo::remember`]).
-    pub(crate) header_b64: &'a str,
     pub(crate) header: Header,
     /// The payload, strictly parsed: the members of [`CLAIM_NAMES`] in their slots.
     pub(crate) claims: Object<'a>,
@@ -130,7 +128,6 @@ pub(crate) fn parse<'a>(
     };
     Ok(ParsedToken {
         signing_input,
-        header_b64,
         header,
         claims,
         signature,
