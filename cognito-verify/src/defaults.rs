@@ -1,8 +1,11 @@
 //! Every default of the library, each with the reason it has the value it has.
 //!
 //! All of them can be changed on [`VerifierBuilder`](crate::VerifierBuilder) except the hard
-//! limits on hostile input (token size, JSON depth, `kid` length), which are not knobs: they are
-//! far above anything Cognito produces and exist only to bound the work an attacker can cause.
+//! limits on hostile input (token size, JSON depth, `kid` length, keys kept from one JWKS, the
+//! longest `Retry-After` honoured), which are not knobs: they are far above anything Cognito
+//! produces and exist only to bound the work an attacker (or a broken key endpoint) can cause.
+//! The verified-token cache's internal tuning (segments, per-thread front, idle timeout) is not a
+//! setting either; it lives, with its reasons, in the cache itself.
 
 use std::time::Duration;
 
@@ -100,37 +103,3 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
 /// token costs about 3 KiB here, so 8 MiB holds a few thousand active tokens: the working set of
 /// a busy service, while staying small. Set 0 to disable the cache.
 pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Segments of the verified-token cache: independent moka caches, each with its own share of the
-/// byte budget and its own bookkeeping, chosen by the token's hash.
-///
-/// Every moka hit records the read in its cache's shared log; with one cache, two cores hitting
-/// it contend on that log (two threads measured 1.5× one). With 16 segments, threads serving
-/// different users' tokens mostly touch different segments. More segments would split the budget
-/// (8 MiB / 16 = 512 KiB, ≈ 100 tokens each) finer and make eviction less fair.
-pub const TOKEN_CACHE_SEGMENTS: usize = 16;
-
-/// The smallest share of the byte budget a segment gets: a smaller budget gets fewer segments
-/// (one at least), so each can still hold ≈ 50 tokens and no token is too big for its segment.
-pub const TOKEN_CACHE_MIN_SEGMENT_BYTES: u64 = 256 * 1024;
-
-/// Slots in each thread's front of the verified-token cache (see `token_cache.rs`).
-///
-/// A front answers a token hit again on the same thread without touching memory other threads
-/// write, so cache hits scale with cores. Eight slots cover a thread's hottest tokens (service
-/// accounts, a busy user) and cost at most eight entries per thread (≈ 25 KiB), beyond the byte
-/// budget, for as long as they are not replaced.
-pub const TOKEN_CACHE_FRONT_SLOTS: usize = 8;
-
-/// Hits on one thread after which its front slot keeps a private copy of the claims.
-///
-/// Returning shared claims increments one reference count, a cache line every core hitting that
-/// token writes; a private copy (≈ 1 µs to make, ≈ 3 KiB) removes it. Sixteen hits amortise the
-/// copy and keep tokens seen only a few times per thread from paying it.
-pub const TOKEN_CACHE_FRONT_PRIVATE_AFTER: u32 = 16;
-
-/// A cached token not presented again for this long is dropped.
-///
-/// Clients re-send the same token for its whole life (60 min by default); ten idle minutes means
-/// the client has gone, so its entry is memory better used for others.
-pub const TOKEN_CACHE_IDLE: Duration = Duration::from_secs(10 * 60);

@@ -11,10 +11,10 @@ use crate::clock::{Clock, unix_seconds};
 use crate::config::VerifierBuilder;
 use crate::error::{Error, Malformed, TokenPart};
 use crate::hook::VerifyHook;
-use crate::jwks::{KeySet, KeySource, Lookup};
+use crate::jwks::{Key, KeySet, KeySource, Lookup};
 use crate::rules::client::ClientPolicy;
 use crate::rules::{self, Policy, issuer, time};
-use crate::token::{self, CLAIM_NAMES, HeaderMemo, Object};
+use crate::token::{self, HeaderMemo, ParsedToken, TokenBuffers};
 use crate::token_cache::{Entry, TokenCache};
 
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
@@ -126,8 +126,8 @@ impl Verifier {
         Ok(verified)
     }
 
-    /// The cached verification of exactly this token, if it still holds: not expired, and its
-    /// key still in its pool's usable key set.
+    /// The cached verification of exactly this token, if it still holds: not expired, and the
+    /// key under its `kid` in its pool's usable key set still the very key that verified it.
     fn cached(&self, token: &str) -> Option<Verified> {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
@@ -135,7 +135,10 @@ impl Verifier {
         cache.get(token, |entry| {
             inner.issuers.get(entry.issuer).is_some_and(|pool| {
                 time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
-                    && pool.keys.with_key(&entry.kid, now, |_| ()).is_ok()
+                    && pool
+                        .keys
+                        .with_key(&entry.kid, now, |key| key.identity() == entry.key)
+                        .unwrap_or(false)
             })
         })
     }
@@ -169,31 +172,21 @@ impl Verifier {
         keys: Option<&KeySet>,
     ) -> Result<Step, Error> {
         let inner = &*self.inner;
-        let mut signature = token::signature_buf();
-        let mut payload = Vec::new();
-        let mut claims = Object::empty(&CLAIM_NAMES);
-        let parsed = token::parse(
-            token,
-            &mut signature,
-            &mut payload,
-            &mut claims,
-            &inner.headers,
-        )?;
-        let issuer_index =
-            issuer::select(&claims, inner.issuers.iter().map(|p| p.issuer.as_str()))?;
+        let mut buffers = TokenBuffers::new();
+        let parsed = token::parse(token, &mut buffers, &inner.headers)?;
+        let claims = &parsed.claims;
+        let issuer_index = issuer::select(claims, inner.issuers.iter().map(|p| p.issuer.as_str()))?;
         let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
-        let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature);
+        let (input, signature) = (parsed.signing_input, parsed.signature);
 
-        match keys {
-            Some(set) => set
-                .get(kid)
-                .ok_or(Error::UnknownKid)?
-                .verify(alg, input, signature)?,
-            None => match pool
-                .keys
-                .with_key(kid, started, |key| key.verify(alg, input, signature))
-            {
+        let verify = |key: &Key| {
+            key.verify(alg, input, signature)
+                .map(|signed| (signed, key.identity()))
+        };
+        let (signed, key) = match keys {
+            Some(set) => verify(set.get(kid).ok_or(Error::UnknownKid)?)?,
+            None => match pool.keys.with_key(kid, started, verify) {
                 Ok(verified) => verified?,
                 Err(miss) => {
                     return Ok(Step::NeedKeys {
@@ -203,19 +196,19 @@ impl Verifier {
                     });
                 }
             },
-        }
+        };
 
         let checked =
-            rules::check_claims(&claims, &pool.clients, &inner.policy, unix_seconds(started))?;
-        check_shape(&claims, checked.token_use)?;
-        rules::check_requirements(&claims, checked.token_use, &inner.policy)?;
+            rules::check_claims(claims, &pool.clients, &inner.policy, unix_seconds(started))?;
+        check_shape(claims, checked.token_use)?;
+        rules::check_requirements(claims, checked.token_use, &inner.policy)?;
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
-        inner.headers.remember(parsed.header_b64, &parsed.header);
+        inner.headers.remember(&signed);
         // The claims borrow the payload, which the verified token takes over.
-        let header = parsed.header;
+        let ParsedToken { header, claims, .. } = parsed;
         drop(claims);
         let verified = Verified::new(
-            payload,
+            buffers.take_payload(),
             checked.token_use,
             checked.exp,
             pool.pool,
@@ -227,6 +220,7 @@ impl Verifier {
                 verified.clone(),
                 issuer_index,
                 &header.kid,
+                key,
                 checked.exp,
             ));
         }

@@ -467,12 +467,150 @@ async fn prefetch_loads_keys_at_start_up() {
 async fn one_verify_causes_at_most_one_fetch_and_one_refetch() {
     let s = Setup::new().await;
     let v = s.verifier(TokenUse::Access);
-    // Cold cache, unknown kid: the first fetch is final for this call (fetched during it).
+    // Cold cache, unknown kid: the fetch, then (the kid unknown in that fresh set) one refetch.
     let t = s.issuer.access_token().kid("nope").sign();
     assert_eq!(kind(&v.verify(&t).await), "unknown_kid");
-    assert_eq!(s.server.fetch_count(), 1);
-    // Warm cache, unknown kid: exactly one refetch.
+    assert_eq!(s.server.fetch_count(), 2);
+    // Warm cache, another unknown kid: the refetch was spent, the cooldown holds.
     let t2 = s.issuer.access_token().kid("nope-2").sign();
     assert_eq!(kind(&v.verify(&t2).await), "unknown_kid");
     assert_eq!(s.server.fetch_count(), 2);
+    // Past the cooldown, warm cache, unknown kid: exactly one refetch, final for the call.
+    s.clock.advance(Duration::from_secs(5));
+    let t3 = s.issuer.access_token().kid("nope-3").sign();
+    assert_eq!(kind(&v.verify(&t3).await), "unknown_kid");
+    assert_eq!(s.server.fetch_count(), 3);
+}
+
+/// A cold verifier whose first fetch predates a rotation (the endpoint answers `[k1]` first and
+/// `[k1, k2]` afterwards) verifies a k2 token within the same verify: one fetch plus one refetch.
+#[tokio::test]
+async fn a_cold_start_sees_a_rotation_within_one_verify() {
+    let mut s = Setup::new().await;
+    let before = json!({ "keys": [s.issuer.signing_key().jwk()] }).to_string();
+    s.issuer.rotate();
+    s.server.queue_jwks([before, s.issuer.jwks_json()]);
+    let v = s.verifier(TokenUse::Access);
+    let token = s.issuer.access_token().sign();
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    assert_eq!(s.server.fetch_count(), 2);
+    assert_eq!(kind(&v.verify(&token).await), "ok");
+    assert_eq!(s.server.fetch_count(), 2);
+    // The refetch counted as the first unknown kid: the cooldown follows it.
+    let unknown = s.issuer.access_token().kid("nope").sign();
+    assert_eq!(kind(&v.verify(&unknown).await), "unknown_kid");
+    assert_eq!(s.server.fetch_count(), 2);
+}
+
+/// Many requests at once on a cold verifier whose first answer predates a rotation: they share
+/// the one fetch and the one refetch, and all verify.
+#[tokio::test]
+async fn a_cold_herd_sees_a_rotation_with_one_fetch_and_one_refetch() {
+    let mut s = Setup::new().await;
+    let before = json!({ "keys": [s.issuer.signing_key().jwk()] }).to_string();
+    s.issuer.rotate();
+    s.server.queue_jwks([before, s.issuer.jwks_json()]);
+    s.server.set_fault(Fault::Delay(Duration::from_millis(100)));
+    let v = s.verifier(TokenUse::Access);
+    let token = s.issuer.access_token().sign();
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (v, t) = (v.clone(), token.clone());
+            tokio::spawn(async move { kind(&v.verify(&t).await) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), "ok");
+    }
+    assert_eq!(s.server.fetch_count(), 2);
+}
+
+/// A flood of random kids on a cold verifier: the fetch, one refetch, then the cooldown.
+#[tokio::test]
+async fn a_cold_unknown_kid_flood_costs_one_fetch_and_one_refetch() {
+    let s = Setup::new().await;
+    s.server.set_fault(Fault::Delay(Duration::from_millis(100)));
+    let v = s.verifier(TokenUse::Access);
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let v = v.clone();
+            let t = s.issuer.access_token().kid(&format!("random-{i}")).sign();
+            tokio::spawn(async move { kind(&v.verify(&t).await) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), "unknown_kid");
+    }
+    assert_eq!(s.server.fetch_count(), 2);
+    assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
+    assert_eq!(s.server.fetch_count(), 2);
+}
+
+/// RSA exponents must be odd, at least 3 and at most 2^32: others are skipped when the set is
+/// read (an entered key answers `invalid_signature` for a token its modulus did not sign with that
+/// exponent; a skipped one is `unknown_kid`).
+#[tokio::test]
+async fn rsa_exponents_outside_odd_3_to_2_pow_32_are_skipped() {
+    let s = Setup::new().await;
+    let good = s.issuer.signing_key().jwk();
+    let with_e = |kid: &str, e: u64| {
+        let bytes = e.to_be_bytes();
+        let first = bytes.iter().position(|&b| b != 0).unwrap();
+        let mut jwk = good.clone();
+        jwk["kid"] = json!(kid);
+        jwk["e"] = json!(cognito_verify::testing::b64(&bytes[first..]));
+        jwk
+    };
+    let cases = [
+        ("e-1", 1, "unknown_kid"),
+        ("e-2", 2, "unknown_kid"),
+        ("e-65536", 65536, "unknown_kid"),
+        ("e-2^32", 1 << 32, "unknown_kid"),
+        ("e-2^32+1", (1 << 32) + 1, "unknown_kid"),
+        ("e-2^40+1", (1 << 40) + 1, "unknown_kid"),
+        ("e-3", 3, "invalid_signature"),
+        ("e-2^32-1", (1 << 32) - 1, "invalid_signature"),
+        ("e-65537", 65537, "ok"),
+    ];
+    let mut keys = vec![good.clone()];
+    keys.extend(cases.iter().map(|(kid, e, _)| with_e(kid, *e)));
+    s.server.set_jwks(json!({ "keys": keys }).to_string());
+    let v = s.verifier(TokenUse::Access);
+    assert_eq!(kind(&v.verify(&s.issuer.access_token().sign()).await), "ok");
+    for (kid, e, expected) in cases {
+        let token = s.issuer.access_token().kid(kid).sign();
+        assert_eq!(kind(&v.verify(&token).await), expected, "e = {e}");
+    }
+}
+
+/// A JWKS document is read under the token's strict JSON rules: a duplicate member (two `keys`,
+/// which serde_json alone resolves to the last) makes it a failed fetch.
+#[tokio::test]
+async fn a_jwks_with_a_duplicate_member_is_a_failed_fetch() {
+    type Document = fn(&serde_json::Value) -> String;
+    let cases: [(Document, &str); 3] = [
+        (
+            |good| format!(r#"{{"keys":[],"keys":[{good}]}}"#),
+            "two keys members",
+        ),
+        (
+            |good| format!(r#"{{"keys":[{good}],"x":1,"x":2}}"#),
+            "two other members",
+        ),
+        (
+            |good| format!(r#"{{"keys":[{good}],"x":{{"y":1,"y":2}}}}"#),
+            "a nested duplicate",
+        ),
+    ];
+    for (document, what) in cases {
+        let s = Setup::new().await;
+        s.server.set_jwks(document(&s.issuer.signing_key().jwk()));
+        let v = s.verifier(TokenUse::Access);
+        let r = v.verify(&s.issuer.access_token().sign()).await;
+        assert_eq!(
+            keys_unavailable(&r),
+            Some(&KeyFetchError::NotAKeySet),
+            "{what}"
+        );
+    }
 }

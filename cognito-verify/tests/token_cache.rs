@@ -178,3 +178,86 @@ async fn a_hot_token_is_rechecked_on_every_hit() {
     assert_eq!(kind(&v.verify(&token).await), "unknown_kid");
     assert_eq!(v.token_cache_stats().unwrap().entries, 0);
 }
+
+/// Serves `replacement` under the signing key's kid, next to a new kid, and makes the verifier
+/// pick that set up through the new kid (the unknown-kid refetch): the JWKS has republished the
+/// kid of the cached tokens.
+async fn republish_kid(s: &Setup, v: &cognito_verify::Verifier, replacement: serde_json::Value) {
+    let new = cognito_verify::testing::TestKey::generate_with_kid("new-kid");
+    s.server
+        .set_jwks(serde_json::json!({"keys": [replacement, new.jwk()]}).to_string());
+    let by_new = s
+        .issuer
+        .access_token()
+        .kid("new-kid")
+        .signed_with(&new)
+        .sign();
+    assert_eq!(
+        kind(&v.verify(&by_new).await),
+        "ok",
+        "the new set is in use"
+    );
+    assert_eq!(s.server.fetch_count(), 2);
+}
+
+/// A verifier with the cache on, and a token it verified and answered from the cache (from this
+/// thread's front and its private copy too) until it is hot.
+async fn hot_cached_token(s: &Setup) -> (cognito_verify::Verifier, String) {
+    let v = s
+        .builder(TokenUse::Access)
+        .token_cache_max_bytes(1 << 20)
+        .build()
+        .unwrap();
+    let token = s.issuer.access_token().sign();
+    for _ in 0..100 {
+        assert_eq!(kind(&v.verify(&token).await), "ok");
+    }
+    assert_eq!(s.server.fetch_count(), 1);
+    (v, token)
+}
+
+#[tokio::test]
+async fn a_hit_needs_the_very_key_that_verified_it_under_its_kid() {
+    let s = Setup::new().await;
+    let (v, cached) = hot_cached_token(&s).await;
+    let kid = s.issuer.signing_key().kid().to_owned();
+    let other_key = cognito_verify::testing::TestKey::generate_with_kid(kid);
+    republish_kid(&s, &v, other_key.jwk()).await;
+    // A fresh token signed by the old key is refused; the cached one must be too, every time.
+    let fresh = s.issuer.access_token().claim("jti", "fresh").sign();
+    assert_eq!(kind(&v.verify(&fresh).await), "invalid_signature");
+    for _ in 0..3 {
+        assert_eq!(kind(&v.verify(&cached).await), "invalid_signature");
+    }
+    assert_eq!(
+        v.token_cache_stats().unwrap().entries,
+        1,
+        "only the new kid's token"
+    );
+}
+
+#[tokio::test]
+async fn a_hit_needs_the_key_published_with_the_same_alg() {
+    let s = Setup::new().await;
+    let (v, cached) = hot_cached_token(&s).await;
+    let mut same_key_other_alg = s.issuer.signing_key().jwk();
+    same_key_other_alg["alg"] = serde_json::json!("RS384");
+    republish_kid(&s, &v, same_key_other_alg).await;
+    let fresh = s.issuer.access_token().claim("jti", "fresh").sign();
+    assert_eq!(kind(&v.verify(&fresh).await), "algorithm_mismatch");
+    for _ in 0..3 {
+        assert_eq!(kind(&v.verify(&cached).await), "algorithm_mismatch");
+    }
+}
+
+#[tokio::test]
+async fn a_hit_survives_a_refetch_of_the_same_key() {
+    let s = Setup::new().await;
+    let (v, cached) = hot_cached_token(&s).await;
+    republish_kid(&s, &v, s.issuer.signing_key().jwk()).await;
+    // Same key, same alg, in a newly fetched set: still a hit (no fetch needed to answer it).
+    s.server
+        .set_fault(cognito_verify::testing::Fault::Status(500));
+    assert_eq!(kind(&v.verify(&cached).await), "ok");
+    assert_eq!(v.token_cache_stats().unwrap().entries, 2);
+}

@@ -6,5 +6,5 @@ mod keyset;
 mod source;
 
 pub(crate) use fetch::{FetchSettings, Fetcher};
-pub(crate) use keyset::KeySet;
+pub(crate) use keyset::{Key, KeyIdentity, KeySet, Signed};
 pub(crate) use source::{CacheSettings, KeySource, Lookup};

@@ -12,8 +12,13 @@
 //! - Older than the maximum staleness, it is no longer used: the request waits for a fetch, and
 //!   answers "keys unavailable" if that fails or the verifier is backing off.
 //! - A `kid` missing from the held set triggers a refetch: at once for the first such miss, then
-//!   at most once per cooldown. A set fetched (or joined) during the request is final for it, so
-//!   one verify causes at most one fetch.
+//!   at most once per cooldown. A set fetched (or joined) for an unknown `kid` is final for the
+//!   request.
+//! - A set fetched (or joined) because none was usable (a cold start, or keys past their
+//!   staleness) may predate a rotation the token already comes from: when it lacks the `kid`,
+//!   that miss is an unknown `kid` like any other (at once the first time, then at most once per
+//!   cooldown, joining a fetch in flight). So one verify causes at most one fetch plus one
+//!   refetch, and a flood of unknown kids still at most one refetch per cooldown.
 //! - Every fetch runs in its own task (so it completes even if the request that started it is
 //!   dropped) and every concurrent waiter shares it: at most one fetch in flight per URI.
 //! - After a failure, no fetch is attempted until the back-off (doubling from the initial to the
@@ -181,7 +186,20 @@ impl KeySource {
     ) -> Result<Arc<KeySet>, Error> {
         let fetch = self.plan_fetch(kid, miss)?;
         let set = fetch.await.map_err(Error::KeysUnavailable)?;
-        // A set fetched during this call is final for it.
+        if set.get(kid).is_some() {
+            return Ok(set);
+        }
+        if let Lookup::UnknownKid { .. } = miss {
+            // Fetched for this very kid: final.
+            return Err(Error::UnknownKid);
+        }
+        // Fetched because no set was usable: this is the first look at the kid in a fresh set,
+        // an unknown kid under the usual rules.
+        let unknown = Lookup::UnknownKid {
+            generation: set.generation,
+        };
+        let refetch = self.plan_fetch(kid, unknown)?;
+        let set = refetch.await.map_err(Error::KeysUnavailable)?;
         match set.get(kid) {
             Some(_) => Ok(set),
             None => Err(Error::UnknownKid),

@@ -1,8 +1,9 @@
 //! A JWKS endpoint on loopback that counts fetches and misbehaves on command.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -48,6 +49,8 @@ pub enum Fault {
 
 struct Shared {
     jwks: RwLock<String>,
+    /// Answers queued by [`JwksServer::queue_jwks`], taken one per JWKS request.
+    queued: Mutex<VecDeque<String>>,
     discovery: RwLock<Option<String>>,
     fault: RwLock<Fault>,
     fetches: AtomicU64,
@@ -75,6 +78,7 @@ impl JwksServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             jwks: RwLock::new(jwks_json.into()),
+            queued: Mutex::new(VecDeque::new()),
             discovery: RwLock::new(None),
             fault: RwLock::new(Fault::None),
             fetches: AtomicU64::new(0),
@@ -108,7 +112,25 @@ impl JwksServer {
 
     /// Serves this JWKS from now on.
     pub fn set_jwks(&self, jwks_json: impl Into<String>) {
+        let mut queued = self.shared.queued.lock().unwrap_or_else(|e| e.into_inner());
+        queued.clear();
         *self.shared.jwks.write().unwrap_or_else(|e| e.into_inner()) = jwks_json.into();
+    }
+
+    /// Queues JWKS answers: each JWKS request from now on takes the next one, which is then served
+    /// from that request on (the last one stays), as an endpoint whose answer changes between two
+    /// requests does. `queue_jwks([a, b])` answers `a` to the next request and `b` to every later
+    /// one. [`set_jwks`](Self::set_jwks) clears the queue.
+    pub fn queue_jwks<I, S>(&self, answers: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.shared
+            .queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(answers.into_iter().map(Into::into));
     }
 
     /// Serves this OpenID discovery document at every path ending in
@@ -160,7 +182,14 @@ async fn serve(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> Respo
         .clone();
     let jwks = match discovery {
         Some(document) if uri.path().ends_with("/.well-known/openid-configuration") => document,
-        _ => read(&shared.jwks),
+        _ => {
+            // Under the queue's lock, so concurrent requests take the answers in order.
+            let mut queued = shared.queued.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(next) = queued.pop_front() {
+                *shared.jwks.write().unwrap_or_else(|e| e.into_inner()) = next;
+            }
+            read(&shared.jwks)
+        }
     };
     let json = |body: Body| {
         let mut response = Response::new(body);

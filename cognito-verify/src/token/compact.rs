@@ -8,28 +8,44 @@ use super::json::{Object, parse_into};
 use crate::defaults::MAX_TOKEN_BYTES;
 use crate::error::{Error, Malformed, TokenPart};
 
-/// A token split, decoded and parsed, not yet verified.
+/// A token split, decoded and parsed, not yet verified. Borrows the token and the
+/// [`TokenBuffers`] it was decoded into.
 #[derive(Debug)]
 pub(crate) struct ParsedToken<'a> {
     /// `header "." payload`, exactly as received: the bytes the signature covers.
     pub(crate) signing_input: &'a str,
-    /// The header's base64url text (for [`HeaderMemo::remember`]).
-    pub(crate) header_b64: &'a str,
     pub(crate) header: Header,
-    /// The decoded signature, in the caller's [`SignatureBuf`].
+    /// The payload, strictly parsed: the members of [`CLAIM_NAMES`] in their slots.
+    pub(crate) claims: Object<'a>,
+    /// The decoded signature.
     pub(crate) signature: &'a [u8],
 }
 
 /// The largest signature accepted, in bytes: RSA-8192's. A longer one cannot verify.
 const MAX_SIGNATURE_BYTES: usize = 1024;
 
-/// Room for a decoded signature, on the caller's stack (left uninitialised: only the decoded
-/// bytes are ever read).
-pub(crate) type SignatureBuf = [MaybeUninit<u8>; MAX_SIGNATURE_BYTES];
+/// What parsing a token decodes into: room for the signature (left uninitialised: only the
+/// decoded bytes are ever read) and the decoded payload. The caller keeps it on its stack, so the
+/// parsed token borrows from it without copies, and takes the payload (the claims' JSON text,
+/// which the verified token keeps) once the parsed token is gone.
+pub(crate) struct TokenBuffers {
+    signature: [MaybeUninit<u8>; MAX_SIGNATURE_BYTES],
+    payload: Vec<u8>,
+}
 
-/// An empty [`SignatureBuf`].
-pub(crate) const fn signature_buf() -> SignatureBuf {
-    [MaybeUninit::uninit(); MAX_SIGNATURE_BYTES]
+impl TokenBuffers {
+    /// Empty buffers.
+    pub(crate) const fn new() -> Self {
+        TokenBuffers {
+            signature: [MaybeUninit::uninit(); MAX_SIGNATURE_BYTES],
+            payload: Vec::new(),
+        }
+    }
+
+    /// The decoded payload, taken out.
+    pub(crate) fn take_payload(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.payload)
+    }
 }
 
 super::json::member_names!(
@@ -61,16 +77,12 @@ super::json::member_names!(
     ]
 );
 
-/// Splits and decodes a token. Checks, in order: size, at least three parts, header (so `alg` and
-/// `kid` are judged before anything else is decoded), payload (where a fourth part shows),
-/// signature (decoded into `signature`). The decoded payload (the claims' JSON text, which the
-/// verified token keeps) is left in `payload`, and parsed into `claims`, an empty object of
-/// [`CLAIM_NAMES`] (the caller's, so the large object is never moved).
+/// Splits and decodes a token into `buffers`. Checks, in order: size, at least three parts,
+/// header (so `alg` and `kid` are judged before anything else is decoded), payload (where a
+/// fourth part shows), signature.
 pub(crate) fn parse<'a>(
     token: &'a str,
-    signature: &'a mut SignatureBuf,
-    payload: &'a mut Vec<u8>,
-    claims: &mut Object<'a>,
+    buffers: &'a mut TokenBuffers,
     headers: &HeaderMemo,
 ) -> Result<ParsedToken<'a>, Error> {
     if token.len() > MAX_TOKEN_BYTES {
@@ -90,6 +102,10 @@ pub(crate) fn parse<'a>(
     let header = headers.header(header_b64)?;
     // A fourth part would leave a '.' in the payload, which base64url refuses; it is told apart
     // only then, so a valid token's payload is scanned once, by the decoder.
+    let TokenBuffers {
+        signature: signature_buf,
+        payload,
+    } = buffers;
     *payload = base64url::decode_part(payload_b64, TokenPart::Payload).map_err(|e| {
         if payload_b64.contains('.') {
             Error::malformed(TokenPart::Payload, Malformed::NotThreeParts)
@@ -97,11 +113,13 @@ pub(crate) fn parse<'a>(
             e
         }
     })?;
-    parse_into(payload, TokenPart::Payload, claims)?;
+    let payload: &'a [u8] = payload;
+    let mut claims = Object::empty(&CLAIM_NAMES);
+    parse_into(payload, TokenPart::Payload, &mut claims)?;
     if signature_b64.is_empty() {
         return Err(Error::malformed(TokenPart::Signature, Malformed::EmptyPart));
     }
-    let signature = match base64url::decode_into(signature_b64, signature) {
+    let signature = match base64url::decode_into(signature_b64, signature_buf) {
         Ok(decoded) => decoded,
         Err(DecodeError::TooLong) => return Err(Error::InvalidSignature),
         Err(DecodeError::Invalid) => {
@@ -110,8 +128,8 @@ pub(crate) fn parse<'a>(
     };
     Ok(ParsedToken {
         signing_input,
-        header_b64,
         header,
+        claims,
         signature,
     })
 }

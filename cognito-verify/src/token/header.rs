@@ -13,6 +13,7 @@ use super::json::{Json, Object, parse_object};
 
 use crate::defaults::MAX_KID_BYTES;
 use crate::error::{Error, TokenPart};
+use crate::jwks::Signed;
 use crate::rules::algorithm::Algorithm;
 
 super::json::member_names!(
@@ -59,8 +60,10 @@ const MEMO_HEADERS: usize = 4;
 
 /// The headers of tokens that verified, with what they parse to: every token a pool signs with
 /// one key carries the same header text, so a later token with exactly that text skips decoding
-/// and parsing it (the result is a function of the text alone). Only headers of verified tokens
-/// are remembered, so other input cannot fill or churn it. Read with one `ArcSwap` load.
+/// and parsing it (the result is a function of the text alone). Only headers of signed input are
+/// remembered — [`remember`](Self::remember) takes the proof that a signature verified, and
+/// reads the header from the signed text itself — so other input cannot fill or churn it. Read
+/// with one `ArcSwap` load.
 #[derive(Debug)]
 pub(crate) struct HeaderMemo {
     recent: ArcSwap<Vec<(Box<str>, Header)>>,
@@ -84,11 +87,19 @@ impl HeaderMemo {
         }
     }
 
-    /// Remembers `header`, parsed from `b64`, of a token that verified.
-    pub(crate) fn remember(&self, b64: &str, header: &Header) {
+    /// Remembers the header of `signed`, a token whose signature verified.
+    pub(crate) fn remember(&self, signed: &Signed<'_>) {
+        let Some((b64, _)) = signed.signing_input().split_once('.') else {
+            return;
+        };
         if self.recent.load().iter().any(|(text, _)| **text == *b64) {
             return;
         }
+        // Parsed again from the signed text (only when it is new: once per signing key), so what
+        // is remembered is exactly what that text parses to.
+        let Ok(header) = parse(b64) else {
+            return;
+        };
         self.recent.rcu(|recent| {
             let mut next = Vec::with_capacity(MEMO_HEADERS);
             next.push((Box::from(b64), header.clone()));
@@ -108,14 +119,31 @@ impl HeaderMemo {
 mod tests {
     use super::*;
     use crate::error::Malformed;
-    use crate::testing::b64;
+    use crate::jwks::KeySet;
+    use crate::testing::{TestKey, b64};
 
     fn header_text(kid: &str) -> String {
         b64(serde_json::json!({ "kid": kid, "alg": "RS256" }).to_string())
     }
 
     #[test]
-    fn remembers_recent_verified_headers_only() {
+    fn remembers_recent_signed_headers_only() {
+        let key = TestKey::generate_with_kid("k");
+        let set = KeySet::parse(
+            serde_json::json!({ "keys": [key.jwk()] })
+                .to_string()
+                .as_bytes(),
+            std::time::SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        let key_in_set = set.get("k").unwrap();
+        // A token with this header, signed: the proof `remember` asks for.
+        let sign = |header: &str| {
+            let input: &'static str = format!("{header}.e30").leak();
+            let signature = key.sign(input.as_bytes());
+            let signed = key_in_set.verify(Algorithm::Rs256, input, &signature);
+            signed.unwrap()
+        };
         let memo = HeaderMemo::default();
         let a = header_text("a");
         let parsed = memo.header(&a).map(|h| h.kid);
@@ -124,14 +152,11 @@ mod tests {
             memo.recent.load().is_empty(),
             "parsing alone remembers nothing"
         );
-        let header = memo.header(&a).unwrap();
-        memo.remember(&a, &header);
-        memo.remember(&a, &header);
+        memo.remember(&sign(&a));
+        memo.remember(&sign(&a));
         assert_eq!(memo.recent.load().len(), 1);
         for kid in ["b", "c", "d", "e"] {
-            let text = header_text(kid);
-            let header = memo.header(&text).unwrap();
-            memo.remember(&text, &header);
+            memo.remember(&sign(&header_text(kid)));
         }
         let kept: Vec<String> = memo
             .recent
@@ -140,6 +165,10 @@ mod tests {
             .map(|(_, h)| h.kid.clone())
             .collect();
         assert_eq!(kept, ["e", "d", "c", "b"]);
+        // A signed header that does not parse is not remembered.
+        memo.remember(&sign("e30"));
+        assert_eq!(memo.recent.load().len(), 4);
+        assert!(memo.recent.load().iter().all(|(text, _)| &**text != "e30"));
         // Forgotten or never seen, a header is parsed again, with the same result and errors.
         assert_eq!(memo.header(&a).map(|h| h.kid).as_deref(), Ok("a"));
         assert_eq!(

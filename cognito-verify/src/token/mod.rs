@@ -8,7 +8,7 @@ mod compact;
 mod header;
 pub(crate) mod json;
 
-pub(crate) use compact::{CLAIM_NAMES, parse, signature_buf};
+pub(crate) use compact::{CLAIM_NAMES, ParsedToken, TokenBuffers, parse};
 pub(crate) use header::HeaderMemo;
 pub(crate) use json::{Json, Object};
 
