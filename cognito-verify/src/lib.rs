@@ -28,6 +28,7 @@
 //! With the `testing` feature, the `testing` module mints Cognito-shaped tokens with real keys
 //! and serves their JWKS on loopback, so handlers can be tested without AWS.
 
+pub mod alb;
 pub mod bearer;
 mod claims;
 mod clock;
