@@ -347,3 +347,40 @@ fn parse_pem_key(body: &[u8]) -> Option<ParsedPublicKey> {
     ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, der).ok()
 }
 
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::testing::alb::{AlbTestKey, p384_public_key_pem, rsa_public_key_pem};
+
+    #[test]
+    fn only_an_ec_p256_public_key_pem_is_a_key() {
+        let key = AlbTestKey::generate();
+        let pem = key.public_key_pem();
+        assert!(parse_pem_key(pem.as_bytes()).is_some());
+        assert!(parse_pem_key(pem.replace('\n', "\r\n").as_bytes()).is_some());
+        let der = pem_rfc7468::decode_vec(pem.as_bytes())
+            .map(|(_, der)| der)
+            .ok();
+        // The bare SEC1 point of the same key (the SPKI's last 65 bytes), labelled as a public
+        // key: aws-lc-rs would take it, the PEM check does not.
+        let point = der
+            .as_deref()
+            .and_then(|d| d.get(d.len() - 65..))
+            .unwrap_or_default();
+        let sec1 = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, point)
+            .unwrap_or_default();
+        for (bad, why) in [
+            (rsa_public_key_pem(), "an RSA key"),
+            (p384_public_key_pem(), "a P-384 key"),
+            (sec1, "a bare point"),
+            (pem.replace("PUBLIC KEY", "EC PUBLIC KEY"), "another label"),
+            (format!("{pem}{pem}"), "two keys"),
+            (pem.replacen('M', "N", 1), "a changed byte"),
+            (pem[..pem.len() / 2].to_owned(), "truncated"),
+            (String::new(), "empty"),
+            ("{\"keys\":[]}".to_owned(), "JSON"),
+        ] {
+            assert!(parse_pem_key(bad.as_bytes()).is_none(), "{why}");
+        }
+    }
+}
