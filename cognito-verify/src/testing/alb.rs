@@ -94,12 +94,17 @@ impl AlbTestKey {
 
     /// The public key as the key endpoint serves it: a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
     pub fn public_key_pem(&self) -> String {
-        let der = self
-            .pair
+        pem(&self.public_key_der())
+    }
+
+    /// The public key as a DER SubjectPublicKeyInfo (what the PEM holds).
+    pub fn public_key_der(&self) -> Vec<u8> {
+        self.pair
             .public_key()
             .as_der()
-            .expect("P-256 public key export failed");
-        pem(der.as_ref())
+            .expect("P-256 public key export failed")
+            .as_ref()
+            .to_vec()
     }
 
     /// The JOSE signature (`r || s`, 64 bytes) of `message`.
