@@ -17,7 +17,7 @@ echo "fuzz smoke: build took $(( $(date +%s) - started ))s"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
-for target in verify_token verify_structured jwks_parse; do
+for target in verify_token verify_structured jwks_parse alb_token; do
   seeds=seeds/$target
   dirs=("$work/$target")
   [ -d "$seeds" ] && dirs+=("$seeds")

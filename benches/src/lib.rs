@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use axum::Router;
@@ -164,4 +165,28 @@ pub fn rss_bytes() -> Result<u64, SetupError> {
         .ok_or("no resident field in /proc/self/statm")?
         .parse()?;
     Ok(pages * 4096)
+}
+
+/// The time `batch` calls (a paired bench's batch) of `work` take; every call must succeed.
+pub fn time(batch: usize, work: impl Fn() -> bool) -> Result<Duration, SetupError> {
+    let started = Instant::now();
+    let ok = (0..batch).filter(|_| work()).count();
+    let elapsed = started.elapsed();
+    if ok == batch {
+        Ok(elapsed)
+    } else {
+        Err("a verification failed during the run".into())
+    }
+}
+
+/// Microseconds per call of a batch of `batch` calls that took `d`.
+pub fn micros(d: Duration, batch: usize) -> f64 {
+    d.as_secs_f64() * 1e6 / batch as f64
+}
+
+/// The `q` quantile (nearest rank) of `values`.
+pub fn quantile(values: &mut [f64], q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let rank = ((values.len() as f64 - 1.0) * q).round() as usize;
+    values.get(rank).copied().unwrap_or(f64::NAN)
 }

@@ -35,6 +35,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod alb;
 mod claims;
 mod clock;
 mod config;

@@ -9,6 +9,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod alb;
+
 use std::sync::OnceLock;
 
 use aws_lc_rs::rand::SystemRandom;

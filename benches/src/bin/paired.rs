@@ -16,10 +16,11 @@
 //! reads them pays in all.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use cognito_verify::{TokenUse, Verifier};
-use cognito_verify_benches::{BareRs256, Fixture, SetupError, split_token, verify_now};
+use cognito_verify_benches::{
+    BareRs256, Fixture, SetupError, micros, quantile, split_token, time, verify_now,
+};
 use futures_util::FutureExt as _;
 
 /// One token kind: its token, its full-validation verifier, and its signing input split off.
@@ -117,27 +118,4 @@ fn full_ok(case: &Case<'_>) -> bool {
 
 fn bare_ok(bare: &BareRs256, case: &Case<'_>) -> bool {
     bare.verify(black_box(case.input.as_bytes()), black_box(&case.signature))
-}
-
-/// The time `batch` calls of `work` take; every call must succeed.
-fn time(batch: usize, work: impl Fn() -> bool) -> Result<Duration, SetupError> {
-    let started = Instant::now();
-    let ok = (0..batch).filter(|_| work()).count();
-    let elapsed = started.elapsed();
-    if ok == batch {
-        Ok(elapsed)
-    } else {
-        Err("a verification failed during the run".into())
-    }
-}
-
-fn micros(d: Duration, batch: usize) -> f64 {
-    d.as_secs_f64() * 1e6 / batch as f64
-}
-
-/// The `q` quantile (nearest rank) of `values`.
-fn quantile(values: &mut [f64], q: f64) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let rank = ((values.len() as f64 - 1.0) * q).round() as usize;
-    values.get(rank).copied().unwrap_or(f64::NAN)
 }

@@ -55,6 +55,12 @@ impl Fetcher {
         KeySet::parse(&self.deadline(self.fetch_body(&jwks_uri)).await?, now)
     }
 
+    /// Fetches the body at `uri` under the same limits (deadline, size cap, no redirects), for
+    /// callers that parse it themselves (the ALB key cache: one PEM per key).
+    pub(crate) async fn fetch_bytes(&self, uri: &str) -> Result<Vec<u8>, KeyFetchError> {
+        self.deadline(self.fetch_body(uri)).await
+    }
+
     /// Runs `fetch` under the total deadline. reqwest's timeout already covers the body; this
     /// outer one makes the bound independent of how reqwest accounts for a trickling body.
     async fn deadline<T>(

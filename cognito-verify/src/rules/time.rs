@@ -34,7 +34,9 @@ pub(crate) fn still_valid(exp: u64, now: u64, leeway: u64) -> bool {
     now < exp.saturating_add(leeway)
 }
 
-fn numeric_date(claims: &Object<'_>, claim: &'static str) -> Result<Option<u64>, Error> {
+/// The NumericDate `claim` of `claims`, if present (also read by the ALB verifier, whose header
+/// and payload each may carry an `exp`).
+pub(crate) fn numeric_date(claims: &Object<'_>, claim: &'static str) -> Result<Option<u64>, Error> {
     match claims.get(claim) {
         None => Ok(None),
         Some(Json::Number(n)) => match n.as_u64() {

@@ -33,6 +33,7 @@
 
 #![allow(clippy::expect_used)]
 
+pub mod alb;
 mod server;
 
 use std::time::{SystemTime, UNIX_EPOCH};

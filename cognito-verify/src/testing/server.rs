@@ -191,12 +191,18 @@ async fn serve(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> Respo
             read(&shared.jwks)
         }
     };
+    respond(fault, jwks, "application/json").await
+}
+
+/// Answers with `body` (of this content type) as `fault` says: the fault machinery of every test
+/// key server.
+pub(crate) async fn respond(fault: Fault, body: String, content_type: &'static str) -> Response {
+    let jwks = body;
     let json = |body: Body| {
         let mut response = Response::new(body);
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         response
     };
     match fault {
