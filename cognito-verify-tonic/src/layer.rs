@@ -65,20 +65,21 @@ impl CognitoAuthLayer {
         }
     }
 
+    /// The layer with `requirements` (an empty one is refused) put in place by `place`.
     fn edit(
         mut self,
-        requirements: &Requirements,
-        f: impl FnOnce(&mut Guard),
+        requirements: Requirements,
+        place: impl FnOnce(&mut Guard, Requirements),
     ) -> Result<Self, ConfigError> {
         requirements.validate()?;
-        f(Arc::make_mut(&mut self.guard));
+        place(Arc::make_mut(&mut self.guard), requirements);
         Ok(self)
     }
 
     /// Every call must meet these requirements (replacing earlier ones for every call). An empty
     /// requirement is refused ([`ConfigError::EmptyRequirement`]).
     pub fn require(self, requirements: Requirements) -> Result<Self, ConfigError> {
-        self.edit(&requirements.clone(), |g| g.every = requirements)
+        self.edit(requirements, |g, r| g.every = r)
     }
 
     /// The calls of the service `package.Service` must also meet these requirements.
@@ -90,8 +91,8 @@ impl CognitoAuthLayer {
         if !is_name(service) {
             return Err(invalid(service));
         }
-        self.edit(&requirements.clone(), |g| {
-            g.services.insert(service.into(), requirements);
+        self.edit(requirements, |g, r| {
+            g.services.insert(service.into(), r);
         })
     }
 
@@ -109,8 +110,8 @@ impl CognitoAuthLayer {
         if !well_formed {
             return Err(invalid(path));
         }
-        self.edit(&requirements.clone(), |g| {
-            g.methods.insert(path.into(), requirements);
+        self.edit(requirements, |g, r| {
+            g.methods.insert(path.into(), r);
         })
     }
 
