@@ -603,3 +603,50 @@ async fn the_layer_composes_with_tonic_and_tower_layers() {
     );
     assert_eq!(probe.calls(), 2);
 }
+
+#[tokio::test]
+async fn hostile_metadata_is_refused() {
+    let fx = Fixture::new().await;
+    let probe = Probe::default();
+    let client = behind_layer(fx.layer(), &probe).await;
+    let access = fx.issuer.access_token().sign();
+    let ascii = |bytes: &[u8]| tonic::metadata::AsciiMetadataValue::try_from(bytes).unwrap();
+
+    let send = |metadata: Vec<(&'static str, tonic::metadata::AsciiMetadataValue)>| {
+        let mut client = client.clone();
+        async move {
+            let mut request = call(&[]);
+            for (name, value) in metadata {
+                request.metadata_mut().append(name, value);
+            }
+            client.check(request).await
+        }
+    };
+    // Bytes that are not UTF-8 (obs-text, which HTTP/2 carries) where the token should be.
+    let status = send(vec![("authorization", ascii(b"Bearer \xff\xfe.\xfd.\xfc"))])
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert!(challenge(&status).unwrap().contains("invalid_token"));
+    // Trailing garbage after the token.
+    let value = ascii(format!("Bearer {access} extra").as_bytes());
+    let status = send(vec![("authorization", value)]).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    // Binary metadata is not the authorization entry: no token at all.
+    let mut request = call(&[]);
+    let binary = tonic::metadata::BinaryMetadataValue::from_bytes(bearer(&access).as_bytes());
+    request
+        .metadata_mut()
+        .append_bin("authorization-bin", binary);
+    let status = client.clone().check(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(challenge(&status), Some("Bearer realm=\"grpc\""));
+    assert_eq!(status.message(), "missing_token");
+    // A cookie is not a credential when the token comes from `authorization`.
+    let cookie = ascii(format!("access_token={access}").as_bytes());
+    let auth = ascii(bearer(&access).as_bytes());
+    send(vec![("authorization", auth), ("cookie", cookie)])
+        .await
+        .unwrap();
+    assert_eq!(probe.calls(), 1);
+}
