@@ -633,6 +633,21 @@ pub enum ConfigError {
     /// The HTTP client could not be built.
     #[error("the HTTP client for JWKS fetches could not be built")]
     HttpClient,
+    /// A synchronous front end (e.g. a tonic interceptor) was built on a verifier with a hook,
+    /// which only an asynchronous verification can run.
+    #[error(
+        "the verifier has an asynchronous hook, which a synchronous front end cannot run; use the asynchronous one (e.g. the tonic layer)"
+    )]
+    AsyncHook,
+    /// A gRPC rule names neither a service (`package.Service`) nor a method
+    /// (`/package.Service/Method`).
+    #[error(
+        "{name:?} is not a gRPC service name (package.Service) or method path (/package.Service/Method)"
+    )]
+    InvalidGrpcName {
+        /// The name as given.
+        name: String,
+    },
 }
 
 kinds! {
@@ -664,6 +679,10 @@ kinds! {
         EmptyRequirement => "empty_requirement",
         /// [`ConfigError::HttpClient`].
         HttpClient => "http_client",
+        /// [`ConfigError::AsyncHook`].
+        AsyncHook => "async_hook",
+        /// [`ConfigError::InvalidGrpcName`].
+        InvalidGrpcName => "invalid_grpc_name",
     }
 }
 
@@ -684,6 +703,8 @@ impl ConfigError {
             ConfigError::InvalidStaticJwks { .. } => ConfigErrorKind::InvalidStaticJwks,
             ConfigError::EmptyRequirement => ConfigErrorKind::EmptyRequirement,
             ConfigError::HttpClient => ConfigErrorKind::HttpClient,
+            ConfigError::AsyncHook => ConfigErrorKind::AsyncHook,
+            ConfigError::InvalidGrpcName { .. } => ConfigErrorKind::InvalidGrpcName,
         }
     }
 }

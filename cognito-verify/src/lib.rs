@@ -65,7 +65,7 @@ pub use hook::{VerifyHook, hook_fn};
 pub use pool::Pool;
 pub use rules::requirement::Requirement;
 pub use rules::token_use::{ActualUse, TokenUse};
-pub use verifier::{TokenCacheStats, Verifier};
+pub use verifier::{TokenCacheStats, TryVerifyError, Verifier};
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

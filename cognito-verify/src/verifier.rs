@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::claims::{AccessClaims, IdClaims, Verified, check_shape};
 use crate::clock::{Clock, unix_seconds};
 use crate::config::VerifierBuilder;
-use crate::error::{Error, Malformed, TokenPart};
+use crate::error::{Error, ErrorKind, Malformed, TokenPart};
 use crate::hook::VerifyHook;
 use crate::jwks::{Key, KeySet, KeySource, Lookup};
 use crate::rules::client::ClientPolicy;
@@ -230,9 +230,73 @@ impl Verifier {
     /// Verifies a token given as bytes (e.g. straight from a header); non-UTF-8 input is a
     /// malformed token.
     pub async fn verify_bytes(&self, token: &[u8]) -> Result<Verified, Error> {
-        let token = std::str::from_utf8(token)
-            .map_err(|_| Error::malformed(TokenPart::Header, Malformed::NotUtf8))?;
-        self.verify(token).await
+        self.verify(token_text(token)?).await
+    }
+
+    /// Verifies a token without waiting, for synchronous callers (a tonic `Interceptor`, a
+    /// callback that cannot await): the same checks and the same answers as
+    /// [`verify`](Self::verify), from the keys this verifier already holds.
+    ///
+    /// When `verify` would fetch keys (none held yet, keys past their maximum staleness, or a
+    /// `kid` the held set lacks and the rules allow a refetch for), this answers
+    /// [`TryVerifyError::WouldFetch`] and starts that fetch in the background (on the current
+    /// Tokio runtime; without one nothing is fetched), so a later call can succeed. Where
+    /// `verify` would refuse without fetching (an unknown `kid` within its cooldown, a
+    /// back-off after failed fetches), this refuses alike. Call [`prefetch`](Self::prefetch)
+    /// at start-up so that the keys are held before the first request.
+    ///
+    /// A [hook](crate::VerifyHook) is asynchronous and cannot run here: with one configured,
+    /// every call answers [`TryVerifyError::AsyncHook`] (never a token accepted without it).
+    ///
+    /// ```
+    /// use cognito_verify::testing::{JwksServer, TestIssuer};
+    /// use cognito_verify::{TokenUse, TryVerifyError, Verifier};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = TestIssuer::new();
+    /// let jwks = JwksServer::start(issuer.jwks_json()).await?;
+    /// let verifier = Verifier::builder()
+    ///     .pool(issuer.pool().jwks_uri(jwks.url()))
+    ///     .token_use(TokenUse::Access)
+    ///     .build()?;
+    /// let token = issuer.access_token().sign();
+    ///
+    /// // No keys held yet: no answer without a fetch (which has now started).
+    /// assert!(matches!(verifier.try_verify(&token), Err(TryVerifyError::WouldFetch)));
+    /// verifier.prefetch().await?; // joins that fetch
+    /// assert!(verifier.try_verify(&token)?.access().is_some());
+    /// assert!(matches!(verifier.try_verify("x.y.z"), Err(TryVerifyError::Refused(_))));
+    /// # Ok(()) }
+    /// ```
+    pub fn try_verify(&self, token: &str) -> Result<Verified, TryVerifyError> {
+        if self.inner.hook.is_some() {
+            return Err(TryVerifyError::AsyncHook);
+        }
+        if let Some(verified) = self.cached(token) {
+            return Ok(verified);
+        }
+        match self.verify_with(token, self.inner.clock.now(), None)? {
+            Step::Done(verified) => Ok(verified),
+            Step::NeedKeys { issuer, kid, miss } => {
+                self.inner.issuers[issuer]
+                    .keys
+                    .fetch_in_background(&kid, miss)?;
+                Err(TryVerifyError::WouldFetch)
+            }
+        }
+    }
+
+    /// [`try_verify`](Self::try_verify) for a token given as bytes; non-UTF-8 input is a
+    /// malformed token.
+    pub fn try_verify_bytes(&self, token: &[u8]) -> Result<Verified, TryVerifyError> {
+        self.try_verify(token_text(token)?)
+    }
+
+    /// Whether a [hook](crate::VerifyHook) is configured (then [`try_verify`](Self::try_verify)
+    /// cannot be used: front ends built on it refuse such a verifier when they are built).
+    pub fn has_hook(&self) -> bool {
+        self.inner.hook.is_some()
     }
 
     /// Verifies an access token and returns its typed claims. An id token is refused with
@@ -289,6 +353,40 @@ impl Verifier {
             .iter()
             .map(|p| p.keys.fetch_count())
             .sum()
+    }
+}
+
+/// The token as text; non-UTF-8 input is a malformed token.
+fn token_text(token: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(token).map_err(|_| Error::malformed(TokenPart::Header, Malformed::NotUtf8))
+}
+
+/// Why [`Verifier::try_verify`] gave no verified token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TryVerifyError {
+    /// Refused, as [`Verifier::verify`] would refuse it.
+    #[error(transparent)]
+    Refused(#[from] Error),
+    /// Judging the token needs keys this verifier does not hold; the fetch `verify` would wait
+    /// for has started in the background (when a Tokio runtime is running).
+    #[error("signing keys are unavailable: the key for this token is not held yet")]
+    WouldFetch,
+    /// The verifier has a hook, which is asynchronous: a synchronous verification cannot run it
+    /// and does not skip it.
+    #[error("the verifier has an asynchronous hook, which a synchronous verification cannot run")]
+    AsyncHook,
+}
+
+impl TryVerifyError {
+    /// The stable kind: the refusal's, `keys_unavailable` (would fetch) or `not_configured`
+    /// (a hook).
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            TryVerifyError::Refused(error) => error.kind(),
+            TryVerifyError::WouldFetch => ErrorKind::KeysUnavailable,
+            TryVerifyError::AsyncHook => ErrorKind::NotConfigured,
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Verifier configuration from the environment, shared by the `axum_server` and `actix_server`
-//! examples so both servers accept exactly the same tokens.
+//! Verifier configuration from the environment, shared by the `axum_server`, `actix_server` and
+//! `grpc_server` examples so the servers accept exactly the same tokens.
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -27,8 +27,17 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
 }
 
-/// Reads the configuration through `var` (pass `|k| std::env::var(k).ok()`).
+/// Reads the configuration through `var` (pass `|k| std::env::var(k).ok()`), for a verifier
+/// that accepts access and id tokens.
 pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, String> {
+    from_vars_for(var, TokenUse::Either)
+}
+
+/// Like [`from_vars`], for a verifier that accepts `token_use` (the gRPC server: access tokens).
+pub fn from_vars_for(
+    var: impl Fn(&str) -> Option<String>,
+    token_use: TokenUse,
+) -> Result<ServerConfig, String> {
     let pool_id = var("COGNITO_USER_POOL_ID").ok_or("COGNITO_USER_POOL_ID is not set")?;
     let clients = var("COGNITO_CLIENT_ID").ok_or("COGNITO_CLIENT_ID is not set")?;
     let mut pool = Pool::new(pool_id).client_ids(
@@ -46,7 +55,7 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, S
     }
     let verifier = Verifier::builder()
         .pool(pool)
-        .token_use(TokenUse::Either)
+        .token_use(token_use)
         .build()
         .map_err(|e| format!("invalid configuration: {e}"))?;
     let bind = var("BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
@@ -58,14 +67,22 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, S
 
 /// Reads the configuration from the process environment.
 pub fn from_env() -> Result<ServerConfig, String> {
-    from_vars(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    from_env_for(TokenUse::Either)
+}
+
+/// Like [`from_env`], for a verifier that accepts `token_use`.
+pub fn from_env_for(token_use: TokenUse) -> Result<ServerConfig, String> {
+    from_vars_for(
+        |k| std::env::var(k).ok().filter(|v| !v.is_empty()),
+        token_use,
+    )
 }
 
 /// Fetches the keys at start-up; a failure is logged, not fatal (requests answer 503 until the
 /// keys can be fetched).
 pub async fn warm_up(verifier: &Verifier) {
     if let Err(error) = verifier.prefetch().await {
-        tracing::warn!(%error, "could not fetch the signing keys at start-up; requests will answer 503 until they can be fetched");
+        tracing::warn!(%error, "could not fetch the signing keys at start-up; requests will be refused as unavailable (503) until they can be fetched");
     }
 }
 
@@ -74,15 +91,20 @@ pub const USAGE: &str = "\
 usage: COGNITO_USER_POOL_ID=<region_id> COGNITO_CLIENT_ID=<id>[,<id>...] cargo run --example <server>
 optional: COGNITO_JWKS_URI, COGNITO_ISSUER (for emulators), BIND (default 127.0.0.1:3000), RUST_LOG";
 
-/// The common start of both servers: logging (`RUST_LOG`, default `info`), the configuration
+/// The common start of the servers: logging (`RUST_LOG`, default `info`), the configuration
 /// from the environment (exit status 2 with the usage on error), and the key warm-up.
 pub async fn start(server: &str) -> Result<ServerConfig, ExitCode> {
+    start_for(server, TokenUse::Either).await
+}
+
+/// Like [`start`], for a verifier that accepts `token_use`.
+pub async fn start_for(server: &str, token_use: TokenUse) -> Result<ServerConfig, ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let config = from_env().map_err(|message| {
+    let config = from_env_for(token_use).map_err(|message| {
         eprintln!("{server}: {message}\n{USAGE}");
         ExitCode::from(2)
     })?;

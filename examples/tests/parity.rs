@@ -2,6 +2,12 @@
 //! of requests with real tokens and must answer each one identically: status,
 //! `WWW-Authenticate`, `Retry-After` and, for the JSON answers, the body. With the token in the
 //! `Authorization` header, in a cookie and from a custom function.
+//!
+//! The gRPC example app (tonic, over HTTP/2) gets the same rows for its two methods —
+//! `GET /me` is `Check` (an access token), `GET /scoped` is `Watch` (the scope `api/read`) — with
+//! the headers as metadata, and must give the same verdict class (accept, 400, 401, 403, 503 as
+//! `OK`, `INVALID_ARGUMENT`, `UNAUTHENTICATED`, `PERMISSION_DENIED`, `UNAVAILABLE`), the same
+//! challenge in `www-authenticate` metadata and the same `retry-after`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
@@ -11,32 +17,41 @@ use actix_web::dev::ServerHandle;
 use cognito_verify::http_auth::HttpAuth;
 use cognito_verify::testing::{JwksServer, TestIssuer};
 use cognito_verify::{TokenUse, Verifier};
-use cognito_verify_examples::{actix_app, axum_app};
+use cognito_verify_examples::{actix_app, axum_app, grpc_app};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::Value;
+use tonic::Code;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
 
-/// The two apps, each with its own verifier for the same pool.
+/// The three apps, each with its own verifier for the same pool.
 struct Servers {
     axum: String,
     actix: String,
     actix_handle: ServerHandle,
+    grpc: HealthClient<Channel>,
 }
 
-async fn serve_both(verifier: impl Fn() -> Verifier) -> Servers {
-    serve_both_with(|| HttpAuth::new(verifier())).await
+/// The apps with default settings and verifiers for the pool at `jwks_uri`.
+async fn serve_both(issuer: &TestIssuer, jwks_uri: &str) -> Servers {
+    serve_both_with(|token_use| HttpAuth::new(verifier(issuer, jwks_uri, token_use))).await
 }
 
-/// The two apps with these settings (each its own verifier for the same pool).
-async fn serve_both_with(auth: impl Fn() -> HttpAuth) -> Servers {
+/// The apps with these settings (each its own verifier for the same pool): the HTTP apps take
+/// either token use, and each route asks for the one it needs; the gRPC app takes access tokens.
+async fn serve_both_with(auth: impl Fn(TokenUse) -> HttpAuth) -> Servers {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let axum_addr = listener.local_addr().unwrap();
-    let router = axum_app::app_with(auth().into()).unwrap();
+    let router = axum_app::app_with(auth(TokenUse::Either).into()).unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let actix_addr: SocketAddr = listener.local_addr().unwrap();
-    let actix_auth = auth();
+    let actix_auth = auth(TokenUse::Either);
     let server = HttpServer::new(move || actix_app::app_with(actix_auth.clone()))
         .workers(1)
         .disable_signals()
@@ -46,10 +61,22 @@ async fn serve_both_with(auth: impl Fn() -> HttpAuth) -> Servers {
     let actix_handle = server.handle();
     actix_web::rt::spawn(server);
 
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let grpc_addr = listener.local_addr().unwrap();
+    let layer = grpc_app::layer(auth(TokenUse::Access)).unwrap();
+    let incoming = TcpIncoming::from(listener);
+    tokio::spawn(grpc_app::serve(layer, incoming, std::future::pending()));
+    let channel = Endpoint::from_shared(format!("http://{grpc_addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+
     Servers {
         axum: format!("http://{axum_addr}"),
         actix: format!("http://{actix_addr}"),
         actix_handle,
+        grpc: HealthClient::new(channel),
     }
 }
 
@@ -117,12 +144,79 @@ async fn send(client: &reqwest::Client, base: &str, row: &Row) -> Answer {
     }
 }
 
+/// The gRPC app's verdict on a row: its class as an HTTP status, `WWW-Authenticate`,
+/// `Retry-After`.
+#[derive(Debug, PartialEq)]
+struct Verdict {
+    class: u16,
+    www_authenticate: Option<String>,
+    retry_after: Option<String>,
+}
+
+/// The HTTP status of the class a gRPC code answers (the mapping of `cognito_verify_tonic::code`).
+fn class(code: Code) -> u16 {
+    match code {
+        Code::Ok => 200,
+        Code::InvalidArgument => 400,
+        Code::Unauthenticated => 401,
+        Code::PermissionDenied => 403,
+        Code::Unavailable => 503,
+        other => panic!("no verdict class for {other:?}"),
+    }
+}
+
+/// The row as a gRPC call, for the rows that have one: `GET /me` is `Check`, `GET /scoped` is
+/// `Watch` (accepted once its first message arrives).
+async fn call(client: &HealthClient<Channel>, row: &Row) -> Option<Verdict> {
+    let watch = match (row.method.clone(), row.path) {
+        (Method::GET, "/me") => false,
+        (Method::GET, "/scoped") => true,
+        _ => return None,
+    };
+    let mut request = tonic::Request::new(HealthCheckRequest::default());
+    for (name, value) in &row.headers {
+        let key = AsciiMetadataKey::from_bytes(name.as_bytes()).unwrap();
+        let value = AsciiMetadataValue::try_from(value.as_str()).unwrap();
+        request.metadata_mut().append(key, value);
+    }
+    let mut client = client.clone();
+    let answer = match watch {
+        false => client.check(request).await.map(drop),
+        true => match client.watch(request).await {
+            Ok(response) => response
+                .into_inner()
+                .message()
+                .await
+                .map(|m| assert!(m.is_some())),
+            Err(status) => Err(status),
+        },
+    };
+    let status = answer.err().unwrap_or_else(|| tonic::Status::ok(""));
+    let metadata = |name: &str| {
+        let value = status.metadata().get(name)?;
+        Some(value.to_str().unwrap().to_owned())
+    };
+    Some(Verdict {
+        class: class(status.code()),
+        www_authenticate: metadata("www-authenticate"),
+        retry_after: metadata("retry-after"),
+    })
+}
+
 async fn compare(servers: &Servers, rows: &[Row]) {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     for row in rows {
         let axum = send(&client, &servers.axum, row).await;
         let actix = send(&client, &servers.actix, row).await;
         let name = row.name;
+        if let Some(grpc) = call(&servers.grpc, row).await {
+            let expected = Verdict {
+                class: row.status,
+                www_authenticate: axum.www_authenticate.clone(),
+                retry_after: axum.retry_after.clone(),
+            };
+            assert_eq!(grpc, expected, "{name}: gRPC");
+        }
         assert_eq!(axum.status, row.status, "{name}: axum answered {axum:?}");
         assert_eq!(actix.status, row.status, "{name}: actix answered {actix:?}");
         assert_eq!(
@@ -142,10 +236,10 @@ async fn compare(servers: &Servers, rows: &[Row]) {
     }
 }
 
-fn verifier(issuer: &TestIssuer, jwks_uri: &str) -> Verifier {
+fn verifier(issuer: &TestIssuer, jwks_uri: &str, token_use: TokenUse) -> Verifier {
     Verifier::builder()
         .pool(issuer.pool().jwks_uri(jwks_uri))
-        .token_use(TokenUse::Either)
+        .token_use(token_use)
         .build()
         .unwrap()
 }
@@ -154,7 +248,7 @@ fn verifier(issuer: &TestIssuer, jwks_uri: &str) -> Verifier {
 async fn axum_and_actix_answer_every_request_alike() {
     let issuer = TestIssuer::new();
     let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-    let servers = serve_both(|| verifier(&issuer, &jwks.url())).await;
+    let servers = serve_both(&issuer, &jwks.url()).await;
 
     let access = issuer.access_token().sign();
     let id = issuer.id_token().sign();
@@ -244,7 +338,7 @@ async fn keys_unavailable_alike() {
         listener.local_addr().unwrap().port()
     };
     let dead = format!("http://127.0.0.1:{port}/.well-known/jwks.json");
-    let servers = serve_both(|| verifier(&issuer, &dead)).await;
+    let servers = serve_both(&issuer, &dead).await;
     let access = issuer.access_token().sign();
     let rows = [
         row("keys unavailable", "/me", Some(&access), 503),
@@ -269,7 +363,7 @@ async fn keys_unavailable_alike() {
 async fn ambiguous_credentials_are_refused_alike() {
     let issuer = TestIssuer::new();
     let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-    let servers = serve_both(|| verifier(&issuer, &jwks.url())).await;
+    let servers = serve_both(&issuer, &jwks.url()).await;
     let access = issuer
         .access_token()
         .scope("api/read")
@@ -313,7 +407,9 @@ async fn ambiguous_credentials_are_refused_alike() {
 async fn tokens_from_a_cookie_alike() {
     let issuer = TestIssuer::new();
     let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-    let auth = || HttpAuth::new(verifier(&issuer, &jwks.url())).token_from_cookie("access_token");
+    let auth = |token_use| {
+        HttpAuth::new(verifier(&issuer, &jwks.url(), token_use)).token_from_cookie("access_token")
+    };
     let servers = serve_both_with(auth).await;
     let access = issuer.access_token().sign();
     let expired = issuer.access_token().expires_in(-600).sign();
@@ -382,8 +478,8 @@ async fn tokens_from_a_cookie_alike() {
 async fn tokens_from_a_custom_source_alike() {
     let issuer = TestIssuer::new();
     let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-    let auth = || {
-        HttpAuth::new(verifier(&issuer, &jwks.url())).token_from(|parts| {
+    let auth = |token_use| {
+        HttpAuth::new(verifier(&issuer, &jwks.url(), token_use)).token_from(|parts| {
             let value = parts.headers.get("x-access-token")?;
             value.to_str().ok().map(str::to_owned)
         })

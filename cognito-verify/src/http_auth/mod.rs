@@ -42,7 +42,7 @@ use std::sync::Arc;
 use http::request::Parts;
 
 use crate::error::Error;
-use crate::{Requirement, Verified, Verifier};
+use crate::{Requirement, TryVerifyError, Verified, Verifier};
 
 pub use refusal::{BearerError, Refusal};
 pub use requirements::Requirements;
@@ -214,6 +214,29 @@ impl HttpAuth {
     pub async fn authenticate(&self, parts: &Parts) -> Result<Option<Verified>, Refusal> {
         match self.find_token(parts)? {
             Some(token) => self.verify(&token).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Verifies a token from the keys held, without waiting, for synchronous front ends (a
+    /// tonic interceptor): [`Verifier::try_verify`]. When the keys are not held the token is
+    /// refused like keys unavailable (503, `Retry-After`) while they are fetched in the
+    /// background; a verifier with a hook is refused as not configured (500).
+    pub fn try_verify(&self, token: &[u8]) -> Result<Verified, Refusal> {
+        self.inner
+            .verifier
+            .try_verify_bytes(token)
+            .map_err(|e| match e {
+                TryVerifyError::Refused(e) => self.refuse(e, None),
+                TryVerifyError::WouldFetch => Refusal::keys_not_held(),
+                TryVerifyError::AsyncHook => Refusal::async_hook(),
+            })
+    }
+
+    /// [`authenticate`](Self::authenticate) without waiting ([`try_verify`](Self::try_verify)).
+    pub fn try_authenticate(&self, parts: &Parts) -> Result<Option<Verified>, Refusal> {
+        match self.find_token(parts)? {
+            Some(token) => self.try_verify(&token).map(Some),
             None => Ok(None),
         }
     }

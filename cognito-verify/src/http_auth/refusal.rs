@@ -154,6 +154,33 @@ impl Refusal {
         )
     }
 
+    /// A synchronous verification without the keys it needs (they are being fetched): like
+    /// keys unavailable, 503 with `Retry-After` and no challenge.
+    pub(crate) fn keys_not_held() -> Self {
+        Refusal {
+            retry_after: Some(MIN_RETRY_AFTER.as_secs()),
+            ..Refusal::plain(
+                ErrorKind::KeysUnavailable,
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                None,
+                "signing keys are unavailable: the key for this token is not held yet",
+            )
+        }
+    }
+
+    /// A synchronous verification with a verifier that has a hook (a programming error of the
+    /// service, refused when a front end is built): 500, no challenge.
+    pub(crate) fn async_hook() -> Self {
+        Refusal::plain(
+            ErrorKind::NotConfigured,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            None,
+            "authentication is not configured: a synchronous verification cannot run the verifier's hook",
+        )
+    }
+
     fn plain(
         kind: ErrorKind,
         status: StatusCode,

@@ -206,6 +206,26 @@ impl KeySource {
         }
     }
 
+    /// For a caller that cannot wait: starts (or joins) in the background the fetch
+    /// [`resolve`](Self::resolve) would wait for, or answers what it would answer without
+    /// fetching (an unknown `kid` within the cooldown, a back-off). Without a Tokio runtime
+    /// nothing is started (the fetch would have nothing to run on).
+    pub(crate) fn fetch_in_background(
+        self: &Arc<Self>,
+        kid: &str,
+        miss: Lookup,
+    ) -> Result<(), Error> {
+        if self.fetcher.is_none() {
+            // A preloaded set is final.
+            return Err(Error::UnknownKid);
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // The fetch runs in its own task; the slow path keeps it for later callers.
+            drop(self.plan_fetch(kid, miss)?);
+        }
+        Ok(())
+    }
+
     /// Decides, under the slow-path lock, whether this miss may fetch (or join a fetch).
     fn plan_fetch(self: &Arc<Self>, kid: &str, miss: Lookup) -> Result<SharedFetch, Error> {
         let now = self.clock.now();

@@ -1,0 +1,284 @@
+//! The tower [`Layer`] and [`Service`] that authenticate gRPC calls, in tower-http's
+//! `AsyncRequireAuthorization` shape: a future that checks, then one that calls the inner service.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use cognito_verify::http_auth::{HttpAuth, Refusal, Requirements};
+use cognito_verify::{ConfigError, Verified};
+use futures_util::future::{BoxFuture, Either, Ready, ready as done};
+use http::Request;
+use pin_project_lite::pin_project;
+use tonic::Status;
+use tonic::server::NamedService;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::status::{Mark, refuse};
+
+/// A [`Layer`] that lets through only gRPC calls with a valid token (`authorization: Bearer …`
+/// metadata, or the [`HttpAuth`]'s other token source), puts its [`Verified`] into the request
+/// extensions (read it with [`RequestExt`](crate::RequestExt)), and answers every other call
+/// with a gRPC status ([`code`](crate::code)): the service is not called.
+///
+/// Requirements ([`Requirements`]: scopes, groups) can apply to every call
+/// ([`require`](Self::require)), to the calls of one service
+/// ([`require_service`](Self::require_service)) or of one method
+/// ([`require_method`](Self::require_method)); a call must meet every one that applies. When a
+/// [`Verified`] is already in the extensions (an outer layer verified the token), only the
+/// requirements are checked.
+///
+/// Use it with `tonic::transport::Server::builder().layer(…)` for every service, or wrap one
+/// service (`add_service(layer.layer(service))`: the wrapped service keeps its
+/// [`NamedService`] name).
+#[derive(Debug, Clone)]
+pub struct CognitoAuthLayer {
+    guard: Arc<Guard>,
+}
+
+#[derive(Debug, Clone)]
+struct Guard {
+    auth: HttpAuth,
+    every: Requirements,
+    /// By service name (`package.Service`).
+    services: HashMap<Box<str>, Requirements>,
+    /// By method path (`/package.Service/Method`).
+    methods: HashMap<Box<str>, Requirements>,
+}
+
+impl CognitoAuthLayer {
+    /// A layer that requires a valid token of every call, with these settings (a
+    /// [`Verifier`](cognito_verify::Verifier) or a configured [`HttpAuth`]: realm, detail in
+    /// the status message, token source; its body renderer is for HTTP and is not used here).
+    pub fn new(auth: impl Into<HttpAuth>) -> Self {
+        let guard = Guard {
+            auth: auth.into(),
+            every: Requirements::new(),
+            services: HashMap::new(),
+            methods: HashMap::new(),
+        };
+        CognitoAuthLayer {
+            guard: Arc::new(guard),
+        }
+    }
+
+    /// The layer with `requirements` (an empty one is refused) put in place by `place`.
+    fn edit(
+        mut self,
+        requirements: Requirements,
+        place: impl FnOnce(&mut Guard, Requirements),
+    ) -> Result<Self, ConfigError> {
+        requirements.validate()?;
+        place(Arc::make_mut(&mut self.guard), requirements);
+        Ok(self)
+    }
+
+    /// Every call must meet these requirements (replacing earlier ones for every call). An empty
+    /// requirement is refused ([`ConfigError::EmptyRequirement`]).
+    pub fn require(self, requirements: Requirements) -> Result<Self, ConfigError> {
+        self.edit(requirements, |g, r| g.every = r)
+    }
+
+    /// The calls of the service `package.Service` must also meet these requirements.
+    pub fn require_service(
+        self,
+        service: &str,
+        requirements: Requirements,
+    ) -> Result<Self, ConfigError> {
+        if !is_name(service) {
+            return Err(invalid(service));
+        }
+        self.edit(requirements, |g, r| {
+            g.services.insert(service.into(), r);
+        })
+    }
+
+    /// The calls of the method `/package.Service/Method` (the path of the call, as tonic's
+    /// generated code names it) must also meet these requirements.
+    pub fn require_method(
+        self,
+        path: &str,
+        requirements: Requirements,
+    ) -> Result<Self, ConfigError> {
+        let well_formed = path
+            .strip_prefix('/')
+            .and_then(|p| p.split_once('/'))
+            .is_some_and(|(service, method)| is_name(service) && is_name(method));
+        if !well_formed {
+            return Err(invalid(path));
+        }
+        self.edit(requirements, |g, r| {
+            g.methods.insert(path.into(), r);
+        })
+    }
+
+    /// The settings.
+    pub fn auth(&self) -> &HttpAuth {
+        &self.guard.auth
+    }
+}
+
+/// A gRPC name part: not empty, no `/`, no white space.
+fn is_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(|c: char| c == '/' || c.is_whitespace())
+}
+
+fn invalid(name: &str) -> ConfigError {
+    ConfigError::InvalidGrpcName { name: name.into() }
+}
+
+impl<S> Layer<S> for CognitoAuthLayer {
+    type Service = CognitoAuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CognitoAuthService {
+            inner,
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+/// The [`Service`] made by [`CognitoAuthLayer`].
+#[derive(Debug, Clone)]
+pub struct CognitoAuthService<S> {
+    inner: S,
+    guard: Arc<Guard>,
+}
+
+impl<S: NamedService> NamedService for CognitoAuthService<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+/// The check of one call: at once, or after verifying a token.
+type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
+
+/// The call to pass on, or the status refusing it (boxed: refusals are the rare path).
+type Checked<B> = Result<Request<B>, Box<Status>>;
+
+impl Guard {
+    /// Every requirement that applies to the call with this path.
+    fn requirements_met(&self, path: &str, verified: &Verified) -> Result<(), Refusal> {
+        self.every.check(&self.auth, verified)?;
+        let service = path.strip_prefix('/').and_then(|p| p.split_once('/'));
+        if let Some(required) = service.and_then(|(service, _)| self.services.get(service)) {
+            required.check(&self.auth, verified)?;
+        }
+        match self.methods.get(path) {
+            Some(required) => required.check(&self.auth, verified),
+            None => Ok(()),
+        }
+    }
+
+    fn refuse<B>(&self, refusal: &Refusal, path: &str) -> Checked<B> {
+        Err(Box::new(refuse(&self.auth, refusal, Some(path))))
+    }
+
+    /// The check of a call: synchronous unless a token has to be verified.
+    fn check<B: Send + 'static>(self: &Arc<Self>, request: Request<B>) -> Check<B> {
+        let (mut parts, body) = request.into_parts();
+        let path = parts.uri.path();
+        // An outer layer has verified the token: only the requirements remain.
+        if let Some(verified) = parts.extensions.get::<Verified>() {
+            let checked = match self.requirements_met(path, verified) {
+                Ok(()) => Ok(Request::from_parts(parts, body)),
+                Err(refusal) => self.refuse(&refusal, path),
+            };
+            return Either::Left(done(checked));
+        }
+        let token = match self.auth.find_token(&parts) {
+            Ok(Some(token)) => token.into_owned(),
+            Ok(None) => return Either::Left(done(self.refuse(&self.auth.missing_token(), path))),
+            Err(refusal) => return Either::Left(done(self.refuse(&refusal, path))),
+        };
+        let guard = self.clone();
+        Either::Right(Box::pin(async move {
+            let path = parts.uri.path();
+            let checked = match guard.auth.verify(&token).await {
+                Ok(verified) => guard.requirements_met(path, &verified).map(|()| verified),
+                Err(refusal) => Err(refusal),
+            };
+            match checked {
+                Ok(verified) => {
+                    parts.extensions.insert(verified);
+                    parts.extensions.insert(Mark(guard.auth.clone()));
+                    Ok(Request::from_parts(parts, body))
+                }
+                Err(refusal) => guard.refuse(&refusal, path),
+            }
+        }))
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for CognitoAuthService<S>
+where
+    S: Service<Request<B>, Response = http::Response<ResBody>> + Clone,
+    B: Send + 'static,
+    ResBody: Default,
+{
+    type Response = http::Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, B>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The service polled ready goes into the future; a clone stays for the next call.
+        let clone = self.inner.clone();
+        let service = std::mem::replace(&mut self.inner, clone);
+        let check = self.guard.check(request);
+        ResponseFuture {
+            state: State::Check { check },
+            service,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`CognitoAuthService`]: the check, then the inner service.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<B, S::Future>,
+        service: S,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<B, F> {
+        Check { #[pin] check: Check<B> },
+        Call { #[pin] future: F },
+    }
+}
+
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>, Response = http::Response<ResBody>>,
+    ResBody: Default,
+{
+    type Output = Result<http::Response<ResBody>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Check { check } => match ready!(check.poll(cx)) {
+                    Ok(request) => {
+                        let future = this.service.call(request);
+                        this.state.set(State::Call { future });
+                    }
+                    // A trailers-only gRPC response: HTTP 200, `grpc-status` and the metadata.
+                    Err(status) => return Poll::Ready(Ok(status.into_http())),
+                },
+                StateProj::Call { future } => return future.poll(cx),
+            }
+        }
+    }
+}
