@@ -1,7 +1,7 @@
 //! The validation rules, one file each. [`check_claims`] runs the claim rules in order after the
-//! signature has been verified; the algorithm and issuer rules run before it (they choose the key).
+//! signature has been verified; the issuer rule runs before it (it chooses the key), and the
+//! algorithm allow-list with the header, in the token layer (`token::algorithm`).
 
-pub(crate) mod algorithm;
 pub(crate) mod client;
 pub(crate) mod groups;
 pub(crate) mod issuer;

@@ -14,7 +14,7 @@ use super::json::{Json, Object, parse_object};
 use crate::defaults::MAX_KID_BYTES;
 use crate::error::{Error, TokenPart};
 use crate::jwks::Signed;
-use crate::rules::algorithm::Algorithm;
+use super::algorithm::Algorithm;
 
 super::json::member_names!(
     /// The header members given slots when the header is parsed.

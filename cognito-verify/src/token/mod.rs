@@ -3,6 +3,7 @@
 //! Nothing here trusts anything: it only turns bytes into structures, refusing whatever is not
 //! exactly the form RFC 7515 requires. Trust comes from the signature check in the verifier.
 
+pub(crate) mod algorithm;
 pub(crate) mod base64url;
 mod compact;
 mod header;
