@@ -20,9 +20,10 @@ use crate::token_cache::{Entry, TokenCache};
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
 ///
 /// The order of judgement: size and form of the token; header (`alg` allowed, `kid` present);
-/// payload parsed; `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched if
-/// needed); the signature; then, with the claims now trusted, token use, app client, `exp` /
-/// `nbf` / `iat`; scopes and groups; the user's hook.
+/// payload parsed (once); `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched
+/// if needed); the signature; then, with the claims now trusted, token use, the type of every
+/// claim its view carries (the claims table), app client, `exp` / `nbf` / `iat`; scopes and
+/// groups; the user's hook.
 ///
 /// ```no_run
 /// use cognito_verify::{Pool, TokenUse, Verifier};

@@ -356,7 +356,7 @@ impl<'a> Visitor<'a> for TopLevel<'_, '_> {
                     None => false,
                 },
                 None => {
-                    let text = self.strict.text(&name);
+                    let (text, name) = self.strict.text(name);
                     let duplicate = others.seen_before(name);
                     self.object.rest.push((text, value));
                     duplicate
@@ -453,12 +453,13 @@ impl Strict<'_> {
         }
     }
 
-    /// A name as a [`Text`]: a span when it was borrowed from the text.
-    fn text(self, name: &Cow<'_, str>) -> Text {
-        match name {
+    /// A name as a [`Text`] (a span when it was borrowed from the text), and the name.
+    fn text(self, name: Cow<'_, str>) -> (Text, Cow<'_, str>) {
+        let text = match &name {
             Cow::Borrowed(s) => Text::borrowed(s, self.base),
             Cow::Owned(s) => Text::Owned(s.as_str().into()),
-        }
+        };
+        (text, name)
     }
 }
 
@@ -538,7 +539,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
         let mut members = Vec::new();
         while let Some(Key(name)) = access.next_key::<Key<'de>>()? {
             let value = access.next_value_seed(inner)?;
-            let text = self.text(&name);
+            let (text, name) = self.text(name);
             if names.seen_before(name) {
                 return Err(self.fail(Malformed::DuplicateMember));
             }
