@@ -173,10 +173,10 @@ impl Verifier {
         keys: Option<&KeySet>,
     ) -> Result<Step, Error> {
         let inner = &*self.inner;
-        let mut buffers = TokenBuffers::new();
-        let parsed = token::parse(token, &mut buffers, &inner.headers, &CLAIM_NAMES)?;
+        let mut buffers = TokenBuffers::new(&CLAIM_NAMES);
+        let parsed = token::parse(token, &mut buffers, &inner.headers)?;
         let issuer_index = issuer::select(
-            &parsed.payload,
+            parsed.payload,
             inner.issuers.iter().map(|p| p.issuer.as_str()),
         )?;
         let pool = &inner.issuers[issuer_index];

@@ -84,28 +84,29 @@ pub(crate) struct Claims {
 impl Claims {
     /// The one type check: every claim of `token_use`'s view present if required and of its
     /// type, else [`Error::MissingClaim`] or [`Error::InvalidClaim`].
-    pub(crate) fn check(payload: Parsed, token_use: ActualUse) -> Result<Self, Error> {
-        let Parsed { text, mut object } = payload;
+    /// Takes the claims out of `payload`.
+    pub(crate) fn check(payload: &mut Parsed, token_use: ActualUse) -> Result<Self, Error> {
+        let Parsed { text, object } = payload;
         let kept = match token_use {
-            ActualUse::Access => Kept::Access(AccessKept::take(&mut object, &text)?),
-            ActualUse::Id => Kept::Id(IdKept::take(&mut object, &text)?),
+            ActualUse::Access => Kept::Access(AccessKept::take(object, text)?),
+            ActualUse::Id => Kept::Id(IdKept::take(object, text)?),
         };
         Ok(Claims {
-            text,
+            text: std::mem::take(text),
             kept,
-            extra: object.into_members(),
+            extra: object.take_members(),
         })
     }
 
     /// A verified payload for tests, checked for the use its `token_use` names.
     #[cfg(test)]
     pub(crate) fn for_test(v: &Value) -> Result<Self, Error> {
-        let payload = crate::token::test_payload(v);
+        let mut payload = crate::token::test_payload(v);
         let token_use = match peek_str(&payload, Claim::TokenUse)? {
             "id" => ActualUse::Id,
             _ => ActualUse::Access,
         };
-        Claims::check(payload, token_use)
+        Claims::check(&mut payload, token_use)
     }
 
     pub(crate) fn token_use(&self) -> ActualUse {

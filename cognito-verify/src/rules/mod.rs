@@ -29,12 +29,12 @@ pub(crate) struct Policy {
 /// Runs the claim rules that judge the token itself, in order: token use, then the type of every
 /// claim of that use's view ([`Claims::check`]), app client, time.
 pub(crate) fn check_claims(
-    payload: Parsed,
+    payload: &mut Parsed,
     clients: &ClientPolicy,
     policy: &Policy,
     now: u64,
 ) -> Result<Claims, Error> {
-    let token_use = token_use::check(&payload, policy.token_use)?;
+    let token_use = token_use::check(payload, policy.token_use)?;
     let claims = Claims::check(payload, token_use)?;
     client::check(&claims, clients)?;
     time::check(&claims, now, policy.leeway_secs)?;

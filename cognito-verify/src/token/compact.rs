@@ -17,7 +17,7 @@ pub(crate) struct ParsedToken<'a> {
     pub(crate) header: Header,
     /// The payload, strictly parsed, with its text: the claims named by the caller in their
     /// slots, every other member kept in order.
-    pub(crate) payload: Parsed,
+    pub(crate) payload: &'a mut Parsed,
     /// The decoded signature.
     pub(crate) signature: &'a [u8],
 }
@@ -25,30 +25,31 @@ pub(crate) struct ParsedToken<'a> {
 /// The largest signature accepted, in bytes: RSA-8192's. A longer one cannot verify.
 const MAX_SIGNATURE_BYTES: usize = 1024;
 
-/// Room for the signature (left uninitialised: only the decoded bytes are ever read). The caller
-/// keeps it on its stack, so the parsed token borrows from it without copies.
+/// What parsing a token decodes into: room for the signature (left uninitialised: only the
+/// decoded bytes are ever read) and the parsed payload. The caller keeps it on its stack, so the
+/// parsed token borrows from it without copies.
 pub(crate) struct TokenBuffers {
     signature: [MaybeUninit<u8>; MAX_SIGNATURE_BYTES],
+    payload: Parsed,
 }
 
 impl TokenBuffers {
-    /// Empty buffers.
-    pub(crate) const fn new() -> Self {
+    /// Empty buffers, the payload's members named in `claim_names` to get slots.
+    pub(crate) fn new(claim_names: &'static Names) -> Self {
         TokenBuffers {
             signature: [MaybeUninit::uninit(); MAX_SIGNATURE_BYTES],
+            payload: Parsed::empty(claim_names),
         }
     }
 }
 
-/// Splits and decodes a token (its signature into `buffers`), the payload's members named in
-/// `claim_names` given slots. Checks, in order: size, at least three parts,
+/// Splits, decodes and parses a token into `buffers`. Checks, in order: size, at least three parts,
 /// header (so `alg` and `kid` are judged before anything else is decoded), payload (where a
 /// fourth part shows), signature.
 pub(crate) fn parse<'a>(
     token: &'a str,
     buffers: &'a mut TokenBuffers,
     headers: &HeaderMemo,
-    claim_names: &'static Names,
 ) -> Result<ParsedToken<'a>, Error> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Error::TokenTooLarge {
@@ -74,11 +75,15 @@ pub(crate) fn parse<'a>(
             e
         }
     })?;
-    let payload = Parsed::parse(payload, TokenPart::Payload, claim_names)?;
+    let TokenBuffers {
+        signature: signature_buf,
+        payload: parsed,
+    } = buffers;
+    parsed.parse_into(payload, TokenPart::Payload)?;
     if signature_b64.is_empty() {
         return Err(Error::malformed(TokenPart::Signature, Malformed::EmptyPart));
     }
-    let signature = match base64url::decode_into(signature_b64, &mut buffers.signature) {
+    let signature = match base64url::decode_into(signature_b64, signature_buf) {
         Ok(decoded) => decoded,
         Err(DecodeError::TooLong) => return Err(Error::InvalidSignature),
         Err(DecodeError::Invalid) => {
@@ -88,7 +93,7 @@ pub(crate) fn parse<'a>(
     Ok(ParsedToken {
         signing_input,
         header,
-        payload,
+        payload: parsed,
         signature,
     })
 }

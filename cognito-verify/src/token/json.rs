@@ -171,8 +171,13 @@ pub(crate) fn members_to_map(members: &[(Text, Json)], text: &str) -> Map<String
 pub(crate) struct Object {
     names: &'static Names,
     slots: [Option<Json>; MAX_KNOWN],
+    /// The slots holding a value, a bit each.
+    filled: u32,
     rest: Vec<(Text, Json)>,
 }
+
+// `Object::filled` has a bit per slot.
+const _: () = assert!(MAX_KNOWN <= u32::BITS as usize);
 
 impl Object {
     /// An object without members.
@@ -180,6 +185,7 @@ impl Object {
         Object {
             names,
             slots: [const { None }; MAX_KNOWN],
+            filled: 0,
             rest: Vec::new(),
         }
     }
@@ -191,23 +197,25 @@ impl Object {
 
     /// Takes the value of the member with a known name out, by its slot.
     pub(crate) fn take_slot(&mut self, slot: usize) -> Option<Json> {
+        self.filled &= !(1 << slot);
         self.slots.get_mut(slot)?.take()
     }
 
-    /// Every member not taken out: those with a known name (named by it), then the others.
-    pub(crate) fn into_members(self) -> Vec<(Text, Json)> {
-        let Object {
-            names, slots, rest, ..
-        } = self;
-        let mut members: Vec<(Text, Json)> = names
-            .list
-            .iter()
-            .zip(slots)
-            .filter_map(|(name, value)| Some((Text::Static(name), value?)))
-            .collect();
-        if members.is_empty() {
+    /// Takes every member not taken out yet: those with a known name (named by it), then the
+    /// others.
+    pub(crate) fn take_members(&mut self) -> Vec<(Text, Json)> {
+        let rest = std::mem::take(&mut self.rest);
+        if self.filled == 0 {
             return rest;
         }
+        let mut members: Vec<(Text, Json)> = self
+            .names
+            .list
+            .iter()
+            .zip(&mut self.slots)
+            .filter_map(|(name, value)| Some((Text::Static(name), value.take()?)))
+            .collect();
+        self.filled = 0;
         members.extend(rest);
         members
     }
@@ -282,21 +290,32 @@ pub(crate) struct Parsed {
 }
 
 impl Parsed {
+    /// Nothing parsed yet: room for a parse whose members named in `names` get slots.
+    pub(crate) fn empty(names: &'static Names) -> Self {
+        Parsed {
+            text: String::new(),
+            object: Object::empty(names),
+        }
+    }
+
     /// Parses `bytes` (checked to be UTF-8 once, up front: JSON text outside strings is ASCII, so
-    /// this is the same rule as checking each string) as [`parse_object`] does, into an object
-    /// filled in place.
+    /// this is the same rule as checking each string) as [`parse_object`] does.
     pub(crate) fn parse(
         bytes: Vec<u8>,
         part: TokenPart,
         names: &'static Names,
     ) -> Result<Self, Error> {
-        let text = String::from_utf8(bytes).map_err(|_| Error::malformed(part, Malformed::Json))?;
-        let mut parsed = Parsed {
-            text,
-            object: Object::empty(names),
-        };
-        parse_into(&parsed.text, part, &mut parsed.object)?;
+        let mut parsed = Parsed::empty(names);
+        parsed.parse_into(bytes, part)?;
         Ok(parsed)
+    }
+
+    /// [`parse`](Self::parse) into `self` (empty), which is filled in place: an object is large
+    /// enough that moving it through results costs.
+    pub(crate) fn parse_into(&mut self, bytes: Vec<u8>, part: TokenPart) -> Result<(), Error> {
+        self.text =
+            String::from_utf8(bytes).map_err(|_| Error::malformed(part, Malformed::Json))?;
+        parse_into(&self.text, part, &mut self.object)
     }
 }
 
@@ -352,7 +371,10 @@ impl<'a> Visitor<'a> for TopLevel<'_, '_> {
             let value = access.next_value_seed(inner)?;
             let duplicate = match slot {
                 Some(slot) => match self.object.slots.get_mut(slot) {
-                    Some(kept) => kept.replace(value).is_some(),
+                    Some(kept) => {
+                        self.object.filled |= 1 << slot;
+                        kept.replace(value).is_some()
+                    }
                     None => false,
                 },
                 None => {
@@ -591,7 +613,7 @@ mod tests {
         let rest = Value::Object(members_to_map(&o.rest, text));
         assert_eq!(rest, serde_json::json!({"zz": {"n": [1]}, "s": ["p", "q"]}));
         assert!(matches!(o.rest.get(1), Some((_, Json::Strings(s))) if s.len() == 2));
-        let all = parsed.object.clone().into_members();
+        let all = parsed.object.clone().take_members();
         assert_eq!(
             Value::Object(members_to_map(&all, text)),
             serde_json::json!({"a": "x", "zz": {"n": [1]}, "exp": 2, "ab": ["y\n", null], "s": ["p", "q"]})
