@@ -349,7 +349,6 @@ macro_rules! cognito_claims {
         };
 
         /// Each claim's kind, by the claim's name.
-        #[allow(non_camel_case_types, dead_code)]
         mod kind_of {
             $(pub(crate) type $claim = super::$kind;)*
         }
