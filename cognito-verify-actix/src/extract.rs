@@ -30,7 +30,7 @@ pub struct AccessToken(pub AccessClaims);
 pub struct IdToken(pub IdClaims);
 
 /// The claims of a verified token (access or id) deserialized into your own type `T`; claims
-/// that do not fit `T` are refused with 401 `invalid_token` (`invalid_claims`).
+/// that do not fit `T` are refused with 401 `invalid_token` (`invalid_claim`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claims<T>(pub T);
 

@@ -208,7 +208,7 @@ pub struct Authenticated(pub Verified);
 extractor!(Authenticated, Verified, |v: &Verified| Ok(v.clone()));
 
 /// The claims of a valid token (access or id) deserialized into your own type; claims that do
-/// not fit `T` are refused with 401 (kind `invalid_claims`).
+/// not fit `T` are refused with 401 (kind `invalid_claim`).
 ///
 /// ```
 /// #[derive(serde::Deserialize)]

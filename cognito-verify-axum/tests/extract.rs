@@ -180,7 +180,7 @@ async fn claims_and_authenticated_extractors() {
 
     let reply = app.get_bearer("/tenant", &fx.access()).await;
     assert_eq!(reply.status, 401);
-    assert_eq!(reply.body, body("invalid_token", "invalid_claims"));
+    assert_eq!(reply.body, body("invalid_token", "invalid_claim"));
     // The client is not told the server's Rust type names.
     assert_eq!(
         reply.www_authenticate,
@@ -240,7 +240,7 @@ async fn optional_extractors() {
     let reply = app.get_bearer("/maybe-id", &access).await;
     assert_eq!(reply.body, body("invalid_token", "invalid_token_use"));
     let reply = app.get_bearer("/maybe-tenant", &access).await;
-    assert_eq!(reply.body, body("invalid_token", "invalid_claims"));
+    assert_eq!(reply.body, body("invalid_token", "invalid_claim"));
     let reply = app.get_bearer("/maybe-id", "garbage").await;
     assert_eq!(reply.body, body("invalid_token", "malformed_token"));
 }
@@ -329,7 +329,7 @@ async fn a_router_without_state_works_behind_a_layer() {
     let reply = app.get_bearer("/access", &token).await;
     assert_eq!((reply.status, &reply.body["sub"]), (200, &json!("s")));
     let reply = app.get_bearer("/tenant", &token).await;
-    assert_eq!(reply.body, body("invalid_token", "invalid_claims"));
+    assert_eq!(reply.body, body("invalid_token", "invalid_claim"));
 
     // Behind an optional layer, a request without a token is anonymous.
     let app = App::start(stateless().layer(auth.optional_layer())).await;

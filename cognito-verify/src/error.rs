@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use crate::claims::Claim;
 use crate::rules::token_use::TokenUse;
 
 /// What a rejection means for the caller, and the HTTP status to answer with.
@@ -95,7 +96,8 @@ kinds! {
         InvalidSignature => "invalid_signature",
         /// [`Error::MissingClaim`].
         MissingClaim => "missing_claim",
-        /// [`Error::InvalidClaim`].
+        /// [`Error::InvalidClaim`] (a claim of the table with the wrong type) and
+        /// [`Error::ClaimsShape`] (claims that do not fit the caller's own type).
         InvalidClaim => "invalid_claim",
         /// [`Error::InvalidIssuer`].
         InvalidIssuer => "invalid_issuer",
@@ -109,8 +111,6 @@ kinds! {
         NotYetValid => "not_yet_valid",
         /// [`Error::IssuedInFuture`].
         IssuedInFuture => "issued_in_future",
-        /// [`Error::ClaimsShape`].
-        InvalidClaims => "invalid_claims",
         /// [`Error::Hook`].
         HookRejected => "hook_rejected",
         /// [`Error::InsufficientScope`].
@@ -160,12 +160,10 @@ kinds! {
 }
 
 kinds! {
-    /// Which claims type a [`Error::ClaimsShape`] error was about.
+    /// Which claims type a [`Error::ClaimsShape`] error was about. The typed views
+    /// ([`AccessClaims`](crate::AccessClaims), [`IdClaims`](crate::IdClaims)) never are: their
+    /// claims are type-checked when the token is verified ([`Error::InvalidClaim`]).
     ClaimsTarget("How messages name the type.") {
-        /// [`AccessClaims`](crate::AccessClaims).
-        AccessClaims => "a Cognito access token",
-        /// [`IdClaims`](crate::IdClaims).
-        IdClaims => "a Cognito id token",
         /// A type of the caller's ([`Verified::deserialize`](crate::Verified::deserialize)).
         Requested => "the requested claims type",
     }
@@ -244,13 +242,14 @@ impl fmt::Display for Malformed {
     }
 }
 
-/// Why a claim is unacceptable as a value (its presence and meaning are other errors).
+/// Why a claim of the claims table is unacceptable as a value (its presence and meaning are other
+/// errors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ClaimProblem {
     /// The claim has the wrong JSON type (e.g. a string where a number is required).
     WrongType,
-    /// A numeric date is negative, fractional or beyond the year 9999.
+    /// A number is negative, fractional or too large (a NumericDate: beyond the year 9999).
     OutOfRange,
 }
 
@@ -428,17 +427,18 @@ pub enum Error {
     /// The signature does not verify with the key.
     #[error("token signature is invalid")]
     InvalidSignature,
-    /// A claim required by the rules is absent.
+    /// A claim the token's use requires (see [`Claim`]) is absent.
     #[error("required claim `{claim}` is missing")]
     MissingClaim {
-        /// The claim's name.
-        claim: &'static str,
+        /// The claim.
+        claim: Claim,
     },
-    /// A claim has an unacceptable value shape.
+    /// A claim of the claims table has the wrong type or is out of range (kind
+    /// `invalid_claim`).
     #[error("claim `{claim}` {problem}")]
     InvalidClaim {
-        /// The claim's name.
-        claim: &'static str,
+        /// The claim.
+        claim: Claim,
         /// What is wrong with it.
         problem: ClaimProblem,
     },
@@ -463,7 +463,8 @@ pub enum Error {
     /// The token claims to be issued in the future (`iat` minus leeway).
     #[error("token was issued in the future")]
     IssuedInFuture,
-    /// The claims could not be read as the requested claims type.
+    /// The claims could not be read as the caller's own type (kind `invalid_claim`, as a
+    /// wrongly typed claim of the table is).
     #[error("token claims do not have the shape of {target}")]
     ClaimsShape {
         /// The type that was asked for.
@@ -513,7 +514,7 @@ impl Error {
             Error::Expired => ErrorKind::Expired,
             Error::NotYetValid => ErrorKind::NotYetValid,
             Error::IssuedInFuture => ErrorKind::IssuedInFuture,
-            Error::ClaimsShape { .. } => ErrorKind::InvalidClaims,
+            Error::ClaimsShape { .. } => ErrorKind::InvalidClaim,
             Error::Hook(_) => ErrorKind::HookRejected,
             Error::InsufficientScope => ErrorKind::InsufficientScope,
             Error::InsufficientGroup => ErrorKind::InsufficientGroup,

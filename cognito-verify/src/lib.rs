@@ -53,7 +53,7 @@ mod verifier;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use claims::{AccessClaims, CognitoClaims, IdClaims, Verified};
+pub use claims::{AccessClaims, Claim, CognitoClaims, IdClaims, Verified};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::VerifierBuilder;
 pub use error::{

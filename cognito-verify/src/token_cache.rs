@@ -244,7 +244,6 @@ fn entry_bytes(entry: &Entry) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::token_use::ActualUse;
 
     fn key() -> KeyIdentity {
         KeyIdentity::of(&[1], &[3], None)
@@ -255,14 +254,8 @@ mod tests {
             "sub": sub, "iss": "https://issuer", "client_id": "c", "token_use": "access",
             "exp": 2_000_000_000u64, "scope": "openid", "cognito:groups": ["g"],
         });
-        let payload = claims.to_string().into_bytes();
-        Verified::new(
-            payload,
-            ActualUse::Access,
-            2_000_000_000,
-            0,
-            Arc::from("pool"),
-        )
+        let claims = crate::claims::Claims::for_test(&claims).unwrap();
+        Verified::new(claims, 0, Arc::from("pool"))
     }
 
     #[test]

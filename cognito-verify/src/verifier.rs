@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
 
-use crate::claims::{AccessClaims, IdClaims, Verified, check_shape};
+use crate::claims::{AccessClaims, CLAIM_NAMES, IdClaims, Verified};
 use crate::clock::{Clock, unix_seconds};
 use crate::config::VerifierBuilder;
 use crate::error::{Error, ErrorKind, Malformed, TokenPart};
@@ -20,9 +20,10 @@ use crate::token_cache::{Entry, TokenCache};
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
 ///
 /// The order of judgement: size and form of the token; header (`alg` allowed, `kid` present);
-/// payload parsed; `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched if
-/// needed); the signature; then, with the claims now trusted, token use, app client, `exp` /
-/// `nbf` / `iat`; the claims' shape; scopes and groups; the user's hook.
+/// payload parsed (once); `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched
+/// if needed); the signature; then, with the claims now trusted, token use, the type of every
+/// claim its view carries (the claims table), app client, `exp` / `nbf` / `iat`; scopes and
+/// groups; the user's hook.
 ///
 /// ```no_run
 /// use cognito_verify::{Pool, TokenUse, Verifier};
@@ -172,10 +173,12 @@ impl Verifier {
         keys: Option<&KeySet>,
     ) -> Result<Step, Error> {
         let inner = &*self.inner;
-        let mut buffers = TokenBuffers::new();
+        let mut buffers = TokenBuffers::new(&CLAIM_NAMES);
         let parsed = token::parse(token, &mut buffers, &inner.headers)?;
-        let claims = &parsed.claims;
-        let issuer_index = issuer::select(claims, inner.issuers.iter().map(|p| p.issuer.as_str()))?;
+        let issuer_index = issuer::select(
+            parsed.payload,
+            inner.issuers.iter().map(|p| p.issuer.as_str()),
+        )?;
         let pool = &inner.issuers[issuer_index];
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
         let (input, signature) = (parsed.signing_input, parsed.signature);
@@ -198,22 +201,16 @@ impl Verifier {
             },
         };
 
-        let checked =
-            rules::check_claims(claims, &pool.clients, &inner.policy, unix_seconds(started))?;
-        check_shape(claims, checked.token_use)?;
-        rules::check_requirements(claims, checked.token_use, &inner.policy)?;
+        let ParsedToken {
+            header, payload, ..
+        } = parsed;
+        let claims =
+            rules::check_claims(payload, &pool.clients, &inner.policy, unix_seconds(started))?;
+        rules::check_requirements(&claims, &inner.policy)?;
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
         inner.headers.remember(&signed);
-        // The claims borrow the payload, which the verified token takes over.
-        let ParsedToken { header, claims, .. } = parsed;
-        drop(claims);
-        let verified = Verified::new(
-            buffers.take_payload(),
-            checked.token_use,
-            checked.exp,
-            pool.pool,
-            pool.user_pool_id.clone(),
-        );
+        let exp = claims.exp();
+        let verified = Verified::new(claims, pool.pool, pool.user_pool_id.clone());
         if let Some(cache) = &inner.token_cache {
             cache.insert(Entry::new(
                 token,
@@ -221,7 +218,7 @@ impl Verifier {
                 issuer_index,
                 &header.kid,
                 key,
-                checked.exp,
+                exp,
             ));
         }
         Ok(Step::Done(verified))

@@ -451,7 +451,7 @@ async fn hostile_tokens_are_refused_with_their_kind() {
                 &header(&kid, "RS256"),
                 with("sub", json!(5)).as_bytes(),
             ),
-            "invalid_claims",
+            "invalid_claim",
         ),
     ];
 

@@ -75,7 +75,7 @@ async fn nbf_and_iat_of_wrong_types_or_out_of_range_are_refused() {
 
 /// Found by fuzzing (`fuzz/`, target `verify_structured`), fixed in the core (49cc7b2): a
 /// correctly signed access token whose claims are mis-shaped (`auth_time` a float, `username` a
-/// number) is `invalid_claims` (401) whatever the verifier requires. It used to get
+/// number) is `invalid_claim` (401) whatever the verifier requires. It used to get
 /// `insufficient_group` / `insufficient_scope` (403) from a verifier with requirements, because the
 /// shape was judged after the scope and group rules, and a 403 must mean "otherwise valid".
 #[tokio::test]
@@ -104,19 +104,15 @@ async fn mis_shaped_claims_are_invalid_claims_even_when_scopes_or_groups_are_req
             s.issuer.access_token().claim("username", 5).sign(),
         ),
     ] {
-        assert_eq!(
-            kind(&plain.verify(&token).await),
-            "invalid_claims",
-            "{what}"
-        );
+        assert_eq!(kind(&plain.verify(&token).await), "invalid_claim", "{what}");
         assert_eq!(
             kind(&with_groups.verify(&token).await),
-            "invalid_claims",
+            "invalid_claim",
             "{what}, groups required"
         );
         assert_eq!(
             kind(&with_scopes.verify(&token).await),
-            "invalid_claims",
+            "invalid_claim",
             "{what}, scopes required"
         );
     }

@@ -79,7 +79,7 @@ async fn user_types_and_raw_claims() {
         tenant_id: u64,
     }
     let r = v.verify_as::<NeedsNumber>(&token).await;
-    assert_eq!(kind(&r), "invalid_claims");
+    assert_eq!(kind(&r), "invalid_claim");
 }
 
 #[tokio::test]
@@ -105,7 +105,7 @@ async fn emulator_shaped_tokens_are_accepted() {
         .sign();
     assert_eq!(kind(&v.verify(&access).await), "ok");
     let bad = s.issuer.id_token().claim("email_verified", "yes").sign();
-    assert_eq!(kind(&v.verify(&bad).await), "invalid_claims");
+    assert_eq!(kind(&v.verify(&bad).await), "invalid_claim");
 }
 
 #[tokio::test]

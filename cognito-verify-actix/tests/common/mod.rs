@@ -386,7 +386,7 @@ pub fn table(pool: &Pool) -> Vec<Case> {
         case("access token where id is required", "/id", Bearer(access.clone()), 401,
             Www::InvalidToken, invalid("invalid_token_use")),
         case("claims that do not fit the type", "/claims", Bearer(id.clone()), 401,
-            Www::InvalidToken, invalid("invalid_claims")),
+            Www::InvalidToken, invalid("invalid_claim")),
         case("scope present", "/scoped", Bearer(read.clone()), 200, Www::Absent, ok()),
         case("scope missing", "/scoped", Bearer(access.clone()), 403,
             Www::InsufficientScope("api/read"), refused("insufficient_scope", "insufficient_scope")),

@@ -8,11 +8,11 @@
 use std::fmt;
 
 use crate::alb::error::AlbError;
+use crate::claims::{Date, Kind as _};
 use crate::defaults::MAX_TOKEN_BYTES;
-use crate::error::{Error, Malformed, TokenPart};
-use crate::rules::time::numeric_date;
+use crate::error::{ClaimProblem, Error, Malformed, TokenPart};
 use crate::token::base64url;
-use crate::token::json::{Json, Object, member_names, parse_object};
+use crate::token::json::{Json, Parsed, member_names, slot};
 
 /// Length of an ES256 signature in JOSE form: `r || s`, 32 bytes each.
 pub(crate) const ES256_SIGNATURE_BYTES: usize = 64;
@@ -142,64 +142,81 @@ pub(crate) fn decode_part(part: &str, which: TokenPart) -> Result<Vec<u8>, AlbEr
 }
 
 fn parse_header(json: &[u8]) -> Result<AlbHeader, AlbError> {
-    let header = parse_object(json, TokenPart::Header, &HEADER_NAMES)
+    let parsed = Parsed::parse(json.to_vec(), TokenPart::Header, &HEADER_NAMES)
         .map_err(from_core(TokenPart::Header))?;
-    if header.get("alg").and_then(Json::as_str) != Some("ES256") {
-        return Err(AlbError::UnsupportedAlgorithm);
+    let (header, text) = (&parsed.object, parsed.text.as_str());
+    match header.slot(slot!(HEADER_NAMES, "alg")) {
+        Some(Json::String(alg)) if alg.as_str(text) == "ES256" => {}
+        _ => return Err(AlbError::UnsupportedAlgorithm),
     }
-    if header.get("crit").is_some() {
+    if header.slot(slot!(HEADER_NAMES, "crit")).is_some() {
         return Err(AlbError::UnsupportedCriticalHeader);
     }
-    let kid = match header.get("kid") {
-        Some(Json::String(kid)) => Kid::parse(kid).ok_or(AlbError::InvalidKid)?,
+    let kid = match header.slot(slot!(HEADER_NAMES, "kid")) {
+        Some(Json::String(kid)) => Kid::parse(kid.as_str(text)).ok_or(AlbError::InvalidKid)?,
         _ => return Err(AlbError::MissingKid),
     };
-    let required = |claim: &'static str| {
-        optional_string(&header, claim)?.ok_or(AlbError::MissingClaim { claim })
-    };
+    let string = |slot, claim| optional_string(header.slot(slot), text, claim);
+    let required =
+        |slot, claim: &'static str| string(slot, claim)?.ok_or(AlbError::MissingClaim { claim });
     Ok(AlbHeader {
         kid,
-        signer: required("signer")?,
-        client: required("client")?,
-        iss: optional_string(&header, "iss")?,
-        exp: numeric_date(&header, "exp").map_err(from_core(TokenPart::Header))?,
+        signer: required(slot!(HEADER_NAMES, "signer"), "signer")?,
+        client: required(slot!(HEADER_NAMES, "client"), "client")?,
+        iss: string(slot!(HEADER_NAMES, "iss"), "iss")?,
+        exp: numeric_date(header.slot(slot!(HEADER_NAMES, "exp")), text)?,
     })
 }
 
 fn parse_payload(json: Vec<u8>) -> Result<AlbPayload, AlbError> {
-    let payload = parse_object(&json, TokenPart::Payload, &PAYLOAD_NAMES)
+    let parsed = Parsed::parse(json, TokenPart::Payload, &PAYLOAD_NAMES)
         .map_err(from_core(TokenPart::Payload))?;
-    let iss = optional_string(&payload, "iss")?;
-    let sub = optional_string(&payload, "sub")?;
-    let exp = numeric_date(&payload, "exp").map_err(from_core(TokenPart::Payload))?;
-    drop(payload);
+    let (payload, text) = (&parsed.object, parsed.text.as_str());
+    let iss = optional_string(payload.slot(slot!(PAYLOAD_NAMES, "iss")), text, "iss")?;
+    let sub = optional_string(payload.slot(slot!(PAYLOAD_NAMES, "sub")), text, "sub")?;
+    let exp = numeric_date(payload.slot(slot!(PAYLOAD_NAMES, "exp")), text)?;
     Ok(AlbPayload {
         iss,
         sub,
         exp,
-        json,
+        json: parsed.text.into_bytes(),
     })
 }
 
-/// Member `claim` of `object` when it is present: it must be a string.
-fn optional_string(object: &Object<'_>, claim: &'static str) -> Result<Option<String>, AlbError> {
-    match object.get(claim) {
+/// A member that must be a string when present.
+fn optional_string(
+    value: Option<&Json>,
+    text: &str,
+    claim: &'static str,
+) -> Result<Option<String>, AlbError> {
+    match value {
         None => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone().into_owned())),
+        Some(Json::String(s)) => Ok(Some(s.as_str(text).to_owned())),
         Some(_) => Err(AlbError::InvalidClaim {
             claim,
-            problem: crate::error::ClaimProblem::WrongType,
+            problem: ClaimProblem::WrongType,
         }),
     }
 }
 
-/// The core's strict JSON parser and NumericDate rule answer with its errors; these are the
-/// same refusals of an ALB token. (They only ever answer `Malformed` or `InvalidClaim`; any
-/// other error is still a refusal, as a malformed part.)
+/// An `exp` member, when present: a NumericDate under the claims table's one rule.
+fn numeric_date(value: Option<&Json>, text: &str) -> Result<Option<u64>, AlbError> {
+    value
+        .map(|json| {
+            Date::read(json.clone(), text).map_err(|problem| AlbError::InvalidClaim {
+                claim: "exp",
+                problem,
+            })
+        })
+        .transpose()
+}
+
+/// The core's strict JSON parser answers with its errors; these are the same refusals of an ALB
+/// token. (It only ever answers `Malformed`; any other error is still a refusal, as a malformed
+/// part.)
 fn from_core(part: TokenPart) -> impl Fn(Error) -> AlbError {
     move |error| match error {
         Error::Malformed { part, reason } => AlbError::Malformed { part, reason },
-        Error::InvalidClaim { claim, problem } => AlbError::InvalidClaim { claim, problem },
         _ => AlbError::malformed(part, Malformed::Json),
     }
 }

@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::defaults::MAX_KEYS_PER_SET;
 use crate::error::TokenPart;
 use crate::error::{Error, KeyFetchError};
-use crate::rules::algorithm::{Algorithm, is_rsa_signature_alg};
+use crate::token::algorithm::{Algorithm, is_rsa_signature_alg};
 use crate::token::base64url;
 use crate::token::json::{member_names, parse_object};
 

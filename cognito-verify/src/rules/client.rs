@@ -2,12 +2,10 @@
 //!
 //! Access tokens carry the client in `client_id` and have no `aud`; id tokens carry it in `aud`
 //! (a string). Checking `aud` on an access token — what a generic JWT audience check does —
-//! would let every access token through, so each kind is checked on its own claim.
+//! would let every access token through, so each kind is checked on its own claim (the claims
+//! table requires it of each view, so it is always there).
 
-use crate::token::Object;
-
-use super::required_str;
-use super::token_use::ActualUse;
+use crate::claims::Claims;
 use crate::error::Error;
 
 /// Which app clients of a pool are accepted.
@@ -19,20 +17,10 @@ pub(crate) enum ClientPolicy {
     Any,
 }
 
-pub(crate) fn check(
-    claims: &Object,
-    token_use: ActualUse,
-    policy: &ClientPolicy,
-) -> Result<(), Error> {
-    let claim = match token_use {
-        ActualUse::Access => "client_id",
-        ActualUse::Id => "aud",
-    };
-    // Read (and type-check) the claim even when every client is allowed: it must be there.
-    let client = required_str(claims, claim)?;
+pub(crate) fn check(claims: &Claims, policy: &ClientPolicy) -> Result<(), Error> {
     match policy {
         ClientPolicy::Any => Ok(()),
-        ClientPolicy::Only(allowed) if allowed.iter().any(|c| c == client) => Ok(()),
+        ClientPolicy::Only(allowed) if allowed.iter().any(|c| c == claims.client()) => Ok(()),
         ClientPolicy::Only(_) => Err(Error::InvalidClient),
     }
 }
@@ -40,68 +28,67 @@ pub(crate) fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::claims::Claim;
     use serde_json::{Value, json};
 
-    fn claims(v: Value) -> Object<'static> {
-        crate::token::test_object(&v)
+    /// The client rule on a payload (after the type check, as when verifying).
+    fn run(mut v: Value, policy: &ClientPolicy) -> Result<(), Error> {
+        for (name, value) in [("sub", json!("s")), ("iss", json!("i")), ("exp", json!(1))] {
+            v[name] = value;
+        }
+        check(&Claims::for_test(&v)?, policy)
     }
 
     #[test]
     fn access_tokens_are_checked_on_client_id_not_aud() {
         let only = ClientPolicy::Only(vec!["a".into(), "b".into()]);
+        let access = |v: Value| {
+            let mut v = v;
+            v["token_use"] = json!("access");
+            v
+        };
+        assert_eq!(run(access(json!({"client_id": "b"})), &only), Ok(()));
         assert_eq!(
-            check(&claims(json!({"client_id": "b"})), ActualUse::Access, &only),
-            Ok(())
-        );
-        assert_eq!(
-            check(
-                &claims(json!({"client_id": "c", "aud": "a"})),
-                ActualUse::Access,
-                &only
-            ),
+            run(access(json!({"client_id": "c", "aud": "a"})), &only),
             Err(Error::InvalidClient)
         );
         assert_eq!(
-            check(&claims(json!({"aud": "a"})), ActualUse::Access, &only),
-            Err(Error::MissingClaim { claim: "client_id" })
+            run(access(json!({"aud": "a"})), &only),
+            Err(Error::MissingClaim {
+                claim: Claim::ClientId
+            })
         );
     }
 
     #[test]
     fn id_tokens_are_checked_on_aud_as_a_string() {
         let only = ClientPolicy::Only(vec!["a".into()]);
+        let id = |v: Value| {
+            let mut v = v;
+            v["token_use"] = json!("id");
+            v
+        };
+        assert_eq!(run(id(json!({"aud": "a"})), &only), Ok(()));
         assert_eq!(
-            check(&claims(json!({"aud": "a"})), ActualUse::Id, &only),
-            Ok(())
-        );
-        assert_eq!(
-            check(
-                &claims(json!({"aud": "x", "client_id": "a"})),
-                ActualUse::Id,
-                &only
-            ),
+            run(id(json!({"aud": "x", "client_id": "a"})), &only),
             Err(Error::InvalidClient)
         );
         assert_eq!(
-            check(&claims(json!({"aud": ["a"]})), ActualUse::Id, &only)
-                .map_err(|e| e.kind().as_str()),
+            run(id(json!({"aud": ["a"]})), &only).map_err(|e| e.kind().as_str()),
             Err("invalid_claim")
         );
     }
 
     #[test]
     fn any_client_still_requires_the_claim() {
+        let any = ClientPolicy::Any;
         assert_eq!(
-            check(
-                &claims(json!({"client_id": "z"})),
-                ActualUse::Access,
-                &ClientPolicy::Any
-            ),
+            run(json!({"client_id": "z", "token_use": "access"}), &any),
             Ok(())
         );
         assert_eq!(
-            check(&claims(json!({})), ActualUse::Id, &ClientPolicy::Any),
-            Err(Error::MissingClaim { claim: "aud" })
+            run(json!({"token_use": "id"}), &any),
+            Err(Error::MissingClaim { claim: Claim::Aud })
         );
     }
 }

@@ -1,33 +1,12 @@
 //! Rule: the token's user is in the required groups (`cognito:groups`, an array of strings,
 //! absent when the user is in none).
 //!
-//! The claim's type is checked for every token; the requirement itself is applied after every
-//! other check (a 403 only for an otherwise valid token), to the parsed claims when verifying and
-//! to the typed claims by [`crate::Verified::require_groups`].
+//! The claim's type is the claims table's; the requirement itself is applied after every other
+//! check (a 403 only for an otherwise valid token), to the checked claims, when verifying and by
+//! [`crate::Verified::require_groups`] alike.
 
 use super::requirement::Requirement;
-use crate::error::{ClaimProblem, Error};
-use crate::token::{Json, Object};
-
-const CLAIM: &str = "cognito:groups";
-
-/// `cognito:groups`, when present, is an array of strings.
-pub(crate) fn check_type(claims: &Object) -> Result<(), Error> {
-    match claims.get(CLAIM) {
-        None => Ok(()),
-        Some(value) if value.as_str_array().is_some() => Ok(()),
-        Some(_) => Err(Error::InvalidClaim {
-            claim: CLAIM,
-            problem: ClaimProblem::WrongType,
-        }),
-    }
-}
-
-/// The group names in `cognito:groups` (of a token whose claims passed [`check_type`]).
-pub(crate) fn names<'o>(claims: &'o Object<'_>) -> impl Iterator<Item = &'o str> + Clone {
-    let items = claims.get(CLAIM).and_then(Json::as_str_array);
-    items.unwrap_or_default().iter().filter_map(Json::as_str)
-}
+use crate::error::Error;
 
 /// Applies the requirement to the token's group names.
 pub(crate) fn check_present<'a, I>(groups: I, required: &Requirement) -> Result<(), Error>
@@ -44,7 +23,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn groups_any_and_all() {
@@ -58,21 +36,5 @@ mod tests {
         let all = Requirement::all_of(["admin", "ops"]);
         assert_eq!(run(&["ops"], &all), Err("insufficient_group"));
         assert_eq!(run(&["ops", "admin"], &all), Ok(()));
-    }
-
-    #[test]
-    fn groups_must_be_strings() {
-        let kind = |v| check_type(&crate::token::test_object(&v)).map_err(|e| e.kind().as_str());
-        assert_eq!(kind(json!({"cognito:groups": ["a"]})), Ok(()));
-        assert_eq!(kind(json!({})), Ok(()));
-        assert_eq!(
-            kind(json!({"cognito:groups": "admin"})),
-            Err("invalid_claim")
-        );
-        assert_eq!(
-            kind(json!({"cognito:groups": ["admin", 1]})),
-            Err("invalid_claim")
-        );
-        assert_eq!(kind(json!({"cognito:groups": null})), Err("invalid_claim"));
     }
 }

@@ -3,17 +3,18 @@
 //! The comparison is exact (no trailing-slash or case folding). An `iss` that names no configured
 //! pool is a token error, and causes no key fetch.
 
-use crate::token::Object;
-
-use super::required_str;
+use crate::claims::{Claim, peek_str};
 use crate::error::Error;
+use crate::token::Parsed;
 
 /// The index in `issuers` of the pool that issued the token.
-pub(crate) fn select<'a, I>(claims: &Object, issuers: I) -> Result<usize, Error>
+/// `iss` is read before the signature is checked (it chooses the key), with the type check of
+/// the claims table.
+pub(crate) fn select<'a, I>(payload: &Parsed, issuers: I) -> Result<usize, Error>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let iss = required_str(claims, "iss")?;
+    let iss = peek_str(payload, Claim::Iss)?;
     issuers
         .into_iter()
         .position(|issuer| issuer == iss)
@@ -32,7 +33,7 @@ mod tests {
             "https://x/eu-west-1_B",
         ];
         let run = |v: Value| {
-            let m = crate::token::test_object(&v);
+            let m = crate::token::test_payload(&v);
             select(&m, pools).map_err(|e| e.kind().as_str())
         };
         assert_eq!(run(json!({"iss": "https://x/eu-west-1_B"})), Ok(1));

@@ -1,7 +1,7 @@
 //! The validation rules, one file each. [`check_claims`] runs the claim rules in order after the
-//! signature has been verified; the algorithm and issuer rules run before it (they choose the key).
+//! signature has been verified; the issuer rule runs before it (it chooses the key), and the
+//! algorithm allow-list with the header, in the token layer (`token::algorithm`).
 
-pub(crate) mod algorithm;
 pub(crate) mod client;
 pub(crate) mod groups;
 pub(crate) mod issuer;
@@ -10,11 +10,12 @@ pub(crate) mod scope;
 pub(crate) mod time;
 pub(crate) mod token_use;
 
+use crate::claims::Claims;
 use crate::error::Error;
-use crate::token::{Json, Object};
+use crate::token::Parsed;
 use client::ClientPolicy;
 use requirement::Requirement;
-use token_use::{ActualUse, TokenUse};
+use token_use::TokenUse;
 
 /// The verifier-wide policy the claim rules apply.
 #[derive(Debug, Clone)]
@@ -25,69 +26,32 @@ pub(crate) struct Policy {
     pub(crate) groups: Option<Requirement>,
 }
 
-/// What the claim rules established about a token whose signature is verified.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Checked {
-    pub(crate) token_use: ActualUse,
-    pub(crate) exp: u64,
-}
-
-/// Runs the claim rules that judge the token itself, in order: token use, app client, time, and
-/// the types of `scope` and `cognito:groups`.
+/// Runs the claim rules that judge the token itself, in order: token use, then the type of every
+/// claim of that use's view ([`Claims::check`]), app client, time.
 pub(crate) fn check_claims(
-    claims: &Object,
+    payload: &mut Parsed,
     clients: &ClientPolicy,
     policy: &Policy,
     now: u64,
-) -> Result<Checked, Error> {
-    let token_use = token_use::check(claims, policy.token_use)?;
-    client::check(claims, token_use, clients)?;
-    let exp = time::check(claims, now, policy.leeway_secs)?;
-    scope::check_type(claims)?;
-    groups::check_type(claims)?;
-    Ok(Checked { token_use, exp })
+) -> Result<Claims, Error> {
+    let token_use = token_use::check(payload, policy.token_use)?;
+    let claims = Claims::check(payload, token_use)?;
+    client::check(&claims, clients)?;
+    time::check(&claims, now, policy.leeway_secs)?;
+    Ok(claims)
 }
 
-/// The configured scope and group requirements, applied last (after every other rule and the
-/// typed claims' shape) so that a 403 is only ever answered for a token that is otherwise
+/// The configured scope and group requirements, applied last (after every other rule) so that a 403 is only ever answered for a token that is otherwise
 /// entirely valid. Reads the same claims as [`crate::Verified::require_scopes`]
 /// and [`crate::Verified::require_groups`]: an id token has no scopes.
-pub(crate) fn check_requirements(
-    claims: &Object<'_>,
-    token_use: ActualUse,
-    policy: &Policy,
-) -> Result<(), Error> {
+pub(crate) fn check_requirements(claims: &Claims, policy: &Policy) -> Result<(), Error> {
     if let Some(required) = &policy.scopes {
-        required.check_use(token_use)?;
-        let scope = match token_use {
-            ActualUse::Access => optional_str(claims, "scope")?,
-            ActualUse::Id => None,
-        };
-        scope::check_present(scope, required)?;
+        required.check_use(claims.token_use())?;
+        scope::check_present(claims.scope(), required)?;
     }
     if let Some(required) = &policy.groups {
-        required.check_use(token_use)?;
-        groups::check_present(groups::names(claims), required)?;
+        required.check_use(claims.token_use())?;
+        groups::check_present(claims.groups(), required)?;
     }
     Ok(())
-}
-
-/// Reads an optional string claim: absent is `None`, any other JSON type is an error.
-pub(crate) fn optional_str<'a>(
-    claims: &'a Object,
-    claim: &'static str,
-) -> Result<Option<&'a str>, Error> {
-    match claims.get(claim) {
-        None => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s)),
-        Some(_) => Err(Error::InvalidClaim {
-            claim,
-            problem: crate::error::ClaimProblem::WrongType,
-        }),
-    }
-}
-
-/// Reads a required string claim.
-pub(crate) fn required_str<'a>(claims: &'a Object, claim: &'static str) -> Result<&'a str, Error> {
-    optional_str(claims, claim)?.ok_or(Error::MissingClaim { claim })
 }

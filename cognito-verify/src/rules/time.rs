@@ -2,31 +2,31 @@
 //!
 //! `exp` is required (a token without one would never expire). `nbf` is honoured when present.
 //! `iat`, when present, may not be in the future. Each allows the configured leeway for clock
-//! skew. NumericDates must be non-negative JSON integers no later than the year 9999.
+//! skew. Their type (NumericDates: non-negative JSON integers no later than the year 9999) is the
+//! claims table's.
 
-use crate::token::{Json, Object};
+use crate::claims::Claims;
+use crate::error::Error;
 
-use crate::error::{ClaimProblem, Error};
-
-/// 9999-12-31T23:59:59Z: no real token has a later date, and it keeps arithmetic far from overflow.
-const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
-
-/// Checks `exp`, `nbf` and `iat` at `now` (Unix seconds); returns `exp`.
-pub(crate) fn check(claims: &Object<'_>, now: u64, leeway: u64) -> Result<u64, Error> {
-    let exp = numeric_date(claims, "exp")?.ok_or(Error::MissingClaim { claim: "exp" })?;
-    let nbf = numeric_date(claims, "nbf")?;
-    let iat = numeric_date(claims, "iat")?;
+/// Checks `exp`, `nbf` and `iat` at `now` (Unix seconds).
+pub(crate) fn check(claims: &Claims, now: u64, leeway: u64) -> Result<(), Error> {
     // RFC 7519 §4.1.4: not accepted "on or after" exp.
-    if now >= exp.saturating_add(leeway) {
+    if !still_valid(claims.exp(), now, leeway) {
         return Err(Error::Expired);
     }
-    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+    if claims
+        .nbf()
+        .is_some_and(|nbf| nbf > now.saturating_add(leeway))
+    {
         return Err(Error::NotYetValid);
     }
-    if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+    if claims
+        .iat()
+        .is_some_and(|iat| iat > now.saturating_add(leeway))
+    {
         return Err(Error::IssuedInFuture);
     }
-    Ok(exp)
+    Ok(())
 }
 
 /// Whether a token whose `exp` was already checked is still unexpired at `now`.
@@ -34,33 +34,24 @@ pub(crate) fn still_valid(exp: u64, now: u64, leeway: u64) -> bool {
     now < exp.saturating_add(leeway)
 }
 
-/// The NumericDate `claim` of `claims`, if present (also read by the ALB verifier, whose header
-/// and payload each may carry an `exp`).
-pub(crate) fn numeric_date(claims: &Object<'_>, claim: &'static str) -> Result<Option<u64>, Error> {
-    match claims.get(claim) {
-        None => Ok(None),
-        Some(Json::Number(n)) => match n.as_u64() {
-            Some(v) if v <= MAX_NUMERIC_DATE => Ok(Some(v)),
-            _ => Err(Error::InvalidClaim {
-                claim,
-                problem: ClaimProblem::OutOfRange,
-            }),
-        },
-        Some(_) => Err(Error::InvalidClaim {
-            claim,
-            problem: ClaimProblem::WrongType,
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    fn run(v: Value, now: u64, leeway: u64) -> Result<u64, &'static str> {
-        let m = crate::token::test_object(&v);
-        check(&m, now, leeway).map_err(|e| e.kind().as_str())
+    fn run(mut v: Value, now: u64, leeway: u64) -> Result<u64, &'static str> {
+        for (name, value) in [
+            ("sub", "s"),
+            ("iss", "i"),
+            ("client_id", "c"),
+            ("token_use", "access"),
+        ] {
+            v[name] = json!(value);
+        }
+        let kind = |e: Error| e.kind().as_str();
+        let claims = Claims::for_test(&v).map_err(kind)?;
+        check(&claims, now, leeway).map_err(kind)?;
+        Ok(claims.exp())
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Rule: `token_use` is present and is the configured use.
 
-use crate::token::Object;
-
-use super::required_str;
+use crate::claims::{Claim, peek_str};
 use crate::error::Error;
+use crate::token::Parsed;
 
 /// Which kind of Cognito token a verifier accepts. There is no default: it must be stated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,8 +34,10 @@ pub enum ActualUse {
     Id,
 }
 
-pub(crate) fn check(claims: &Object, allowed: TokenUse) -> Result<ActualUse, Error> {
-    let actual = match required_str(claims, "token_use")? {
+/// The token's use, read with the type check of the claims table (before the rest of the type
+/// check, which depends on it).
+pub(crate) fn check(payload: &Parsed, allowed: TokenUse) -> Result<ActualUse, Error> {
+    let actual = match peek_str(payload, Claim::TokenUse)? {
         "access" => Some(ActualUse::Access),
         "id" => Some(ActualUse::Id),
         _ => None,
@@ -54,8 +55,8 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    fn with(v: Value) -> Object<'static> {
-        crate::token::test_object(&serde_json::json!({ "token_use": v }))
+    fn with(v: Value) -> Parsed {
+        crate::token::test_payload(&serde_json::json!({ "token_use": v }))
     }
 
     #[test]
@@ -98,7 +99,7 @@ mod tests {
             Err("invalid_claim")
         );
         assert_eq!(
-            check(&crate::token::test_object(&json!({})), TokenUse::Either)
+            check(&crate::token::test_payload(&json!({})), TokenUse::Either)
                 .map_err(|e| e.kind().as_str()),
             Err("missing_claim")
         );

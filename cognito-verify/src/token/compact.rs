@@ -4,19 +4,20 @@ use std::mem::MaybeUninit;
 
 use super::base64url::{self, DecodeError};
 use super::header::{Header, HeaderMemo};
-use super::json::{Object, parse_into};
+use super::json::{Names, Parsed};
 use crate::defaults::MAX_TOKEN_BYTES;
 use crate::error::{Error, Malformed, TokenPart};
 
 /// A token split, decoded and parsed, not yet verified. Borrows the token and the
-/// [`TokenBuffers`] it was decoded into.
+/// [`TokenBuffers`] its signature was decoded into.
 #[derive(Debug)]
 pub(crate) struct ParsedToken<'a> {
     /// `header "." payload`, exactly as received: the bytes the signature covers.
     pub(crate) signing_input: &'a str,
     pub(crate) header: Header,
-    /// The payload, strictly parsed: the members of [`CLAIM_NAMES`] in their slots.
-    pub(crate) claims: Object<'a>,
+    /// The payload, strictly parsed, with its text: the claims named by the caller in their
+    /// slots, every other member kept in order.
+    pub(crate) payload: &'a mut Parsed,
     /// The decoded signature.
     pub(crate) signature: &'a [u8],
 }
@@ -25,59 +26,24 @@ pub(crate) struct ParsedToken<'a> {
 const MAX_SIGNATURE_BYTES: usize = 1024;
 
 /// What parsing a token decodes into: room for the signature (left uninitialised: only the
-/// decoded bytes are ever read) and the decoded payload. The caller keeps it on its stack, so the
-/// parsed token borrows from it without copies, and takes the payload (the claims' JSON text,
-/// which the verified token keeps) once the parsed token is gone.
+/// decoded bytes are ever read) and the parsed payload. The caller keeps it on its stack, so the
+/// parsed token borrows from it without copies.
 pub(crate) struct TokenBuffers {
     signature: [MaybeUninit<u8>; MAX_SIGNATURE_BYTES],
-    payload: Vec<u8>,
+    payload: Parsed,
 }
 
 impl TokenBuffers {
-    /// Empty buffers.
-    pub(crate) const fn new() -> Self {
+    /// Empty buffers, the payload's members named in `claim_names` to get slots.
+    pub(crate) fn new(claim_names: &'static Names) -> Self {
         TokenBuffers {
             signature: [MaybeUninit::uninit(); MAX_SIGNATURE_BYTES],
-            payload: Vec::new(),
+            payload: Parsed::empty(claim_names),
         }
-    }
-
-    /// The decoded payload, taken out.
-    pub(crate) fn take_payload(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.payload)
     }
 }
 
-super::json::member_names!(
-    /// The claims given slots when the payload is parsed: those the rules and the typed claims
-    /// read.
-    pub(crate) CLAIM_NAMES = [
-    "iss",
-    "sub",
-    "token_use",
-    "client_id",
-    "aud",
-    "scope",
-    "cognito:groups",
-    "username",
-    "cognito:username",
-    "exp",
-    "nbf",
-    "iat",
-    "auth_time",
-    "jti",
-    "origin_jti",
-    "event_id",
-    "version",
-    "email",
-    "email_verified",
-    "phone_number",
-    "phone_number_verified",
-    "nonce",
-    ]
-);
-
-/// Splits and decodes a token into `buffers`. Checks, in order: size, at least three parts,
+/// Splits, decodes and parses a token into `buffers`. Checks, in order: size, at least three parts,
 /// header (so `alg` and `kid` are judged before anything else is decoded), payload (where a
 /// fourth part shows), signature.
 pub(crate) fn parse<'a>(
@@ -102,20 +68,18 @@ pub(crate) fn parse<'a>(
     let header = headers.header(header_b64)?;
     // A fourth part would leave a '.' in the payload, which base64url refuses; it is told apart
     // only then, so a valid token's payload is scanned once, by the decoder.
-    let TokenBuffers {
-        signature: signature_buf,
-        payload,
-    } = buffers;
-    *payload = base64url::decode_part(payload_b64, TokenPart::Payload).map_err(|e| {
+    let payload = base64url::decode_part(payload_b64, TokenPart::Payload).map_err(|e| {
         if payload_b64.contains('.') {
             Error::malformed(TokenPart::Payload, Malformed::NotThreeParts)
         } else {
             e
         }
     })?;
-    let payload: &'a [u8] = payload;
-    let mut claims = Object::empty(&CLAIM_NAMES);
-    parse_into(payload, TokenPart::Payload, &mut claims)?;
+    let TokenBuffers {
+        signature: signature_buf,
+        payload: parsed,
+    } = buffers;
+    parsed.parse_into(payload, TokenPart::Payload)?;
     if signature_b64.is_empty() {
         return Err(Error::malformed(TokenPart::Signature, Malformed::EmptyPart));
     }
@@ -129,7 +93,7 @@ pub(crate) fn parse<'a>(
     Ok(ParsedToken {
         signing_input,
         header,
-        claims,
+        payload: parsed,
         signature,
     })
 }

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use super::base64url;
-use super::json::{Json, Object, parse_object};
+use super::json::{Json, Object, Parsed, slot};
 
+use super::algorithm::Algorithm;
 use crate::defaults::MAX_KID_BYTES;
 use crate::error::{Error, TokenPart};
 use crate::jwks::Signed;
-use crate::rules::algorithm::Algorithm;
 
 super::json::member_names!(
     /// The header members given slots when the header is parsed.
@@ -29,19 +29,22 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    /// Reads the header object: `alg` first (an allowed algorithm), then `kid`, then `crit`.
-    pub(crate) fn from_object(mut header: Object<'_>) -> Result<Self, Error> {
-        let alg = match header.get("alg") {
-            Some(Json::String(alg)) => Algorithm::from_header(alg)?,
+    /// Reads the header object (parsed from `text`): `alg` first (an allowed algorithm), then
+    /// `kid`, then `crit`.
+    pub(crate) fn from_object(header: &Object, text: &str) -> Result<Self, Error> {
+        let alg = match header.slot(slot!(NAMES, "alg")) {
+            Some(Json::String(alg)) => Algorithm::from_header(alg.as_str(text))?,
             _ => return Err(Error::UnsupportedAlgorithm),
         };
-        let kid = match header.take("kid") {
-            Some(Json::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_BYTES => {
-                kid.into_owned()
+        let kid = match header.slot(slot!(NAMES, "kid")) {
+            Some(Json::String(kid))
+                if !kid.as_str(text).is_empty() && kid.as_str(text).len() <= MAX_KID_BYTES =>
+            {
+                kid.as_str(text).to_owned()
             }
             _ => return Err(Error::MissingKid),
         };
-        if header.get("crit").is_some() {
+        if header.slot(slot!(NAMES, "crit")).is_some() {
             return Err(Error::UnsupportedCriticalHeader);
         }
         Ok(Header { alg, kid })
@@ -51,7 +54,8 @@ impl Header {
 /// Decodes and parses a header (its base64url text).
 fn parse(b64: &str) -> Result<Header, Error> {
     let json = base64url::decode_part(b64, TokenPart::Header)?;
-    Header::from_object(parse_object(&json, TokenPart::Header, &NAMES)?)
+    let parsed = Parsed::parse(json, TokenPart::Header, &NAMES)?;
+    Header::from_object(&parsed.object, &parsed.text)
 }
 
 /// How many verified headers a [`HeaderMemo`] keeps: a pool signs with one key at a time, two

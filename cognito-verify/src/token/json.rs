@@ -82,11 +82,44 @@ macro_rules! member_names {
 
 pub(crate) use member_names;
 
-/// A JSON value of a token part, strictly parsed; strings borrow from the part's text when they
-/// have no escapes, so reading a token allocates nothing per string. Nested objects are checked
-/// (strict rules, bounded depth) but not kept: no rule and no typed claim reads one.
+/// A string of a parsed JSON text: where it is in that text when it has no escapes (so reading a
+/// token allocates nothing per string), or its decoded value. Read with the text it was parsed
+/// from ([`as_str`](Self::as_str)); a [`Parsed`] keeps the two together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Text {
+    /// `text[start..end]` of the parsed text.
+    Span { start: u32, end: u32 },
+    /// A string decoded from escapes (or, rarely, too far into the text for a span).
+    Owned(Box<str>),
+    /// A name known at compile time (a claim's).
+    Static(&'static str),
+}
+
+impl Text {
+    /// The string, given the text this was parsed from. Spans are made only by the parser, from
+    /// strings it borrowed from that very text, so they are in bounds and on character
+    /// boundaries.
+    pub(crate) fn as_str<'t>(&'t self, text: &'t str) -> &'t str {
+        match self {
+            Text::Span { start, end } => &text[*start as usize..*end as usize],
+            Text::Owned(s) => s,
+            Text::Static(s) => s,
+        }
+    }
+
+    /// `s`, a string borrowed from the text that starts at address `base`.
+    fn borrowed(s: &str, base: usize) -> Text {
+        let start = (s.as_ptr() as usize).wrapping_sub(base);
+        match (u32::try_from(start), u32::try_from(start + s.len())) {
+            (Ok(start), Ok(end)) => Text::Span { start, end },
+            _ => Text::Owned(s.into()),
+        }
+    }
+}
+
+/// A JSON value of a token part, strictly parsed, its strings [`Text`]s of the part's text.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json<'a> {
+pub(crate) enum Json {
     /// `null`.
     Null,
     /// `true` or `false`.
@@ -94,77 +127,113 @@ pub(crate) enum Json<'a> {
     /// A number.
     Number(Number),
     /// A string.
-    String(Cow<'a, str>),
-    /// An array, with its items.
-    Array(Vec<Json<'a>>),
-    /// An object (checked, contents not kept).
-    Object,
+    String(Text),
+    /// An array of strings only (empty included): what a claim like `cognito:groups` is.
+    Strings(Vec<Text>),
+    /// Any other array, with its items.
+    Array(Vec<Json>),
+    /// An object, with its members in order.
+    Object(Vec<(Text, Json)>),
 }
 
-impl<'a> Json<'a> {
-    /// The string, if this is one.
-    pub(crate) fn as_str(&self) -> Option<&str> {
+impl Json {
+    /// The value as serde_json's, given the text it was parsed from.
+    pub(crate) fn to_value(&self, text: &str) -> Value {
         match self {
-            Json::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The items, if this is an array of strings only.
-    pub(crate) fn as_str_array(&self) -> Option<&[Json<'a>]> {
-        match self {
-            Json::Array(items) if items.iter().all(|item| item.as_str().is_some()) => Some(items),
-            _ => None,
-        }
-    }
-
-    /// The number as a `u64`, if this is a non-negative integer that fits.
-    pub(crate) fn as_u64(&self) -> Option<u64> {
-        match self {
-            Json::Number(n) => n.as_u64(),
-            _ => None,
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Number(n.clone()),
+            Json::String(s) => Value::String(s.as_str(text).to_owned()),
+            Json::Strings(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|s| Value::String(s.as_str(text).to_owned()))
+                    .collect(),
+            ),
+            Json::Array(items) => Value::Array(items.iter().map(|v| v.to_value(text)).collect()),
+            Json::Object(members) => Value::Object(members_to_map(members, text)),
         }
     }
 }
 
-/// A strictly parsed JSON object: for each known name (see [`Names`]), its member's value.
-/// Members with other names are checked (strict JSON, no duplicates) but not kept. Built by
-/// [`parse_object`]; borrows the text it was parsed from.
+/// Members as a serde_json map.
+pub(crate) fn members_to_map(members: &[(Text, Json)], text: &str) -> Map<String, Value> {
+    members
+        .iter()
+        .map(|(name, value)| (name.as_str(text).to_owned(), value.to_value(text)))
+        .collect()
+}
+
+/// A strictly parsed JSON object: for each known name (see [`Names`]), its member's value, and
+/// the other members in order. Built by [`parse_object`]; its strings are [`Text`]s of the text it
+/// was parsed from.
 #[derive(Debug, Clone)]
-pub(crate) struct Object<'a> {
+pub(crate) struct Object {
     names: &'static Names,
-    slots: [Option<Json<'a>>; MAX_KNOWN],
+    slots: [Option<Json>; MAX_KNOWN],
+    /// The slots holding a value, a bit each.
+    filled: u32,
+    rest: Vec<(Text, Json)>,
 }
 
-impl<'a> Object<'a> {
+// `Object::filled` has a bit per slot.
+const _: () = assert!(MAX_KNOWN <= u32::BITS as usize);
+
+impl Object {
     /// An object without members.
     pub(crate) fn empty(names: &'static Names) -> Self {
         Object {
             names,
             slots: [const { None }; MAX_KNOWN],
+            filled: 0,
+            rest: Vec::new(),
         }
     }
 
-    /// The value of member `name`, which must be one of the object's known names (any other is
-    /// never kept, so reads as absent; debug builds assert).
-    pub(crate) fn get(&self, name: &str) -> Option<&Json<'a>> {
-        let slot = (self.names.slot)(name);
-        debug_assert!(slot.is_some(), "{name} has no slot");
-        self.slot(slot?)
-    }
-
-    /// The value of the member with a known name, by its slot (see [`Names::slot_of`]).
-    pub(crate) fn slot(&self, slot: usize) -> Option<&Json<'a>> {
+    /// The value of the member with a known name, by its slot (see [`slot!`]).
+    pub(crate) fn slot(&self, slot: usize) -> Option<&Json> {
         self.slots.get(slot)?.as_ref()
     }
 
-    /// Takes member `name` (a known name, as for [`get`](Self::get)) out.
-    pub(crate) fn take(&mut self, name: &str) -> Option<Json<'a>> {
-        let slot = (self.names.slot)(name);
-        debug_assert!(slot.is_some(), "{name} has no slot");
-        self.slots.get_mut(slot?)?.take()
+    /// Takes the value of the member with a known name out, by its slot.
+    pub(crate) fn take_slot(&mut self, slot: usize) -> Option<Json> {
+        self.filled &= !(1 << slot);
+        self.slots.get_mut(slot)?.take()
+    }
+
+    /// Takes every member not taken out yet: those with a known name (named by it), then the
+    /// others.
+    pub(crate) fn take_members(&mut self) -> Vec<(Text, Json)> {
+        let rest = std::mem::take(&mut self.rest);
+        if self.filled == 0 {
+            return rest;
+        }
+        let mut members: Vec<(Text, Json)> = self
+            .names
+            .list
+            .iter()
+            .zip(&mut self.slots)
+            .filter_map(|(name, value)| Some((Text::Static(name), value.take()?)))
+            .collect();
+        self.filled = 0;
+        members.extend(rest);
+        members
     }
 }
+
+/// The slot of a known member name of a [`Names`] constant, checked at compile time: a name
+/// without a slot fails the build.
+macro_rules! slot {
+    ($names:expr, $name:literal) => {{
+        const SLOT: Option<usize> = $names.slot_of($name);
+        const { assert!(SLOT.is_some(), "not a member name with a slot") };
+        match SLOT {
+            Some(slot) => slot,
+            None => usize::MAX,
+        }
+    }};
+}
+pub(crate) use slot;
 
 /// Up to this many member names in one object, duplicates are found by comparing each new name
 /// with the earlier ones; past it, with a hash set, so an object of thousands of tiny members (a
@@ -199,73 +268,67 @@ impl<'a> SeenNames<'a> {
     }
 }
 
-/// Parses `bytes` as exactly one JSON object under the strict rules; members named in `names`
-/// (at most [`MAX_KNOWN`]) get slots.
-pub(crate) fn parse_object<'a>(
-    bytes: &'a [u8],
+/// Parses `text` as exactly one JSON object under the strict rules; members named in `names`
+/// (at most [`MAX_KNOWN`]) get slots, the others are kept in order.
+pub(crate) fn parse_object(
+    bytes: &[u8],
     part: TokenPart,
     names: &'static Names,
-) -> Result<Object<'a>, Error> {
+) -> Result<Object, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::malformed(part, Malformed::Json))?;
     let mut object = Object::empty(names);
-    parse_into(bytes, part, &mut object)?;
+    parse_into(text, part, &mut object)?;
     Ok(object)
 }
 
-/// [`parse_object`] into an empty `object` (its names give the slots), which is filled in
-/// place: an object is large enough that moving it through results costs.
-///
-/// The bytes are checked to be UTF-8 once, up front (JSON text outside strings is ASCII, so this
-/// is the same rule as checking each string), and then parsed as text.
-pub(crate) fn parse_into<'a>(
-    bytes: &'a [u8],
-    part: TokenPart,
-    object: &mut Object<'a>,
-) -> Result<(), Error> {
-    parse(bytes, part, object, None)
+/// A JSON object parsed once and kept with its text: what a token's payload becomes.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    /// The text; the object's [`Text`]s are spans of it.
+    pub(crate) text: String,
+    pub(crate) object: Object,
 }
 
-/// [`parse_into`], except that only the members in the slots of `slotted` (a bit per slot) go
-/// to `object`; every other member goes to `rest` as an owned value. For a caller that wants some
-/// members typed and the others whole (the typed claims and their `extra`), in one pass, of text
-/// [`parse_into`] has accepted: the members that go to `rest` are parsed by serde_json alone.
-pub(crate) fn parse_split<'a>(
-    bytes: &'a [u8],
-    part: TokenPart,
-    object: &mut Object<'a>,
-    slotted: u32,
-    rest: &mut Map<String, Value>,
-) -> Result<(), Error> {
-    parse(bytes, part, object, Some(Rest { slotted, map: rest }))
+impl Parsed {
+    /// Nothing parsed yet: room for a parse whose members named in `names` get slots.
+    pub(crate) fn empty(names: &'static Names) -> Self {
+        Parsed {
+            text: String::new(),
+            object: Object::empty(names),
+        }
+    }
+
+    /// Parses `bytes` (checked to be UTF-8 once, up front: JSON text outside strings is ASCII, so
+    /// this is the same rule as checking each string) as [`parse_object`] does.
+    pub(crate) fn parse(
+        bytes: Vec<u8>,
+        part: TokenPart,
+        names: &'static Names,
+    ) -> Result<Self, Error> {
+        let mut parsed = Parsed::empty(names);
+        parsed.parse_into(bytes, part)?;
+        Ok(parsed)
+    }
+
+    /// [`parse`](Self::parse) into `self` (empty), which is filled in place: an object is large
+    /// enough that moving it through results costs.
+    pub(crate) fn parse_into(&mut self, bytes: Vec<u8>, part: TokenPart) -> Result<(), Error> {
+        self.text =
+            String::from_utf8(bytes).map_err(|_| Error::malformed(part, Malformed::Json))?;
+        parse_into(&self.text, part, &mut self.object)
+    }
 }
 
-// `parse_split`'s `slotted` has a bit per slot.
-const _: () = assert!(MAX_KNOWN <= u32::BITS as usize);
-
-/// Members that go whole to a map rather than to slots (see [`parse_split`]).
-struct Rest<'m> {
-    slotted: u32,
-    map: &'m mut Map<String, Value>,
-}
-
-fn parse<'a>(
-    bytes: &'a [u8],
-    part: TokenPart,
-    object: &mut Object<'a>,
-    rest: Option<Rest<'_>>,
-) -> Result<(), Error> {
+fn parse_into(text: &str, part: TokenPart, object: &mut Object) -> Result<(), Error> {
     debug_assert!(object.slots.iter().all(Option::is_none), "not empty");
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::malformed(part, Malformed::Json))?;
     let problem = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
     let strict = Strict {
         depth_left: MAX_JSON_DEPTH,
         problem: &problem,
+        base: text.as_ptr() as usize,
     };
-    let seed = TopLevel {
-        object,
-        rest,
-        strict,
-    };
+    let seed = TopLevel { object, strict };
     let is_object = seed
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
@@ -279,13 +342,12 @@ fn parse<'a>(
 
 /// The top level: an object whose members are sorted into `object`'s slots; `false` for any
 /// other value.
-struct TopLevel<'o, 'a, 'p> {
-    object: &'o mut Object<'a>,
-    rest: Option<Rest<'o>>,
+struct TopLevel<'o, 'p> {
+    object: &'o mut Object,
     strict: Strict<'p>,
 }
 
-impl<'a> DeserializeSeed<'a> for TopLevel<'_, 'a, '_> {
+impl<'a> DeserializeSeed<'a> for TopLevel<'_, '_> {
     type Value = bool;
 
     fn deserialize<D: de::Deserializer<'a>>(self, d: D) -> Result<bool, D::Error> {
@@ -293,7 +355,7 @@ impl<'a> DeserializeSeed<'a> for TopLevel<'_, 'a, '_> {
     }
 }
 
-impl<'a> Visitor<'a> for TopLevel<'_, 'a, '_> {
+impl<'a> Visitor<'a> for TopLevel<'_, '_> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -304,28 +366,23 @@ impl<'a> Visitor<'a> for TopLevel<'_, 'a, '_> {
         let inner = self.strict.nested()?;
         let names = self.object.names;
         let mut others = SeenNames::default();
-        let mut rest = self.rest;
         while let Some(Key(name)) = access.next_key::<Key<'a>>()? {
             let slot = (names.slot)(&name);
-            if let Some(rest) = &mut rest
-                && slot.is_none_or(|slot| rest.slotted & (1 << slot) == 0)
-            {
-                // serde_json's own `Value`, without the strict rules (nesting bounded only by
-                // serde_json's recursion limit, a duplicate name in a nested object keeping the
-                // last value): `parse_split` is for text that `parse_into` accepted.
-                let value: Value = access.next_value()?;
-                if rest.map.insert(name.into_owned(), value).is_some() {
-                    return Err(self.strict.fail(Malformed::DuplicateMember));
-                }
-                continue;
-            }
             let value = access.next_value_seed(inner)?;
             let duplicate = match slot {
                 Some(slot) => match self.object.slots.get_mut(slot) {
-                    Some(kept) => kept.replace(value).is_some(),
+                    Some(kept) => {
+                        self.object.filled |= 1 << slot;
+                        kept.replace(value).is_some()
+                    }
                     None => false,
                 },
-                None => others.seen_before(name),
+                None => {
+                    let (text, name) = self.strict.text(name);
+                    let duplicate = others.seen_before(name);
+                    self.object.rest.push((text, value));
+                    duplicate
+                }
             };
             if duplicate {
                 return Err(self.strict.fail(Malformed::DuplicateMember));
@@ -401,6 +458,8 @@ impl<'de> Visitor<'de> for StrVisitor {
 struct Strict<'p> {
     depth_left: usize,
     problem: &'p Cell<Option<Malformed>>,
+    /// The address of the text being parsed, which borrowed strings are spans of.
+    base: usize,
 }
 
 impl Strict<'_> {
@@ -415,77 +474,100 @@ impl Strict<'_> {
             None => Err(self.fail(Malformed::TooDeep)),
         }
     }
+
+    /// A name as a [`Text`] (a span when it was borrowed from the text), and the name.
+    fn text(self, name: Cow<'_, str>) -> (Text, Cow<'_, str>) {
+        let text = match &name {
+            Cow::Borrowed(s) => Text::borrowed(s, self.base),
+            Cow::Owned(s) => Text::Owned(s.as_str().into()),
+        };
+        (text, name)
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Strict<'_> {
-    type Value = Json<'de>;
+    type Value = Json;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Strict<'_> {
-    type Value = Json<'de>;
+    type Value = Json;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Json<'de>, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
         Ok(Json::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
         Ok(Json::Number(v.into()))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
         Ok(Json::Number(v.into()))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json<'de>, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
         // serde_json yields only finite floats; anything else is refused as malformed.
         Number::from_f64(v)
             .map(Json::Number)
             .ok_or_else(|| self.fail(Malformed::Json))
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Borrowed(v)))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json, E> {
+        Ok(Json::String(Text::borrowed(v, self.base)))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(v.to_owned())))
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(Text::Owned(v.into())))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
-        Ok(Json::String(Cow::Owned(v)))
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(Text::Owned(v.into_boxed_str())))
     }
 
-    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+    fn visit_unit<E>(self) -> Result<Json, E> {
         Ok(Json::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let inner = self.nested()?;
-        let mut items = Vec::new();
+        // Strings, while every item is one.
+        let mut strings = Vec::new();
         while let Some(item) = seq.next_element_seed(inner)? {
-            items.push(item);
+            match item {
+                Json::String(s) => strings.push(s),
+                other => {
+                    let mut items: Vec<Json> = strings.into_iter().map(Json::String).collect();
+                    items.push(other);
+                    while let Some(item) = seq.next_element_seed(inner)? {
+                        items.push(item);
+                    }
+                    return Ok(Json::Array(items));
+                }
+            }
         }
-        Ok(Json::Array(items))
+        Ok(Json::Strings(strings))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Json<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
         let inner = self.nested()?;
         let mut names = SeenNames::default();
+        let mut members = Vec::new();
         while let Some(Key(name)) = access.next_key::<Key<'de>>()? {
-            access.next_value_seed(inner)?;
+            let value = access.next_value_seed(inner)?;
+            let (text, name) = self.text(name);
             if names.seen_before(name) {
                 return Err(self.fail(Malformed::DuplicateMember));
             }
+            members.push((text, value));
         }
-        Ok(Json::Object)
+        Ok(Json::Object(members))
     }
 }
 
@@ -509,37 +591,32 @@ mod tests {
     }
 
     #[test]
-    fn sorts_members_into_slots() {
-        let text = br#"{"a":"x","zz":{"n":[1]},"exp":2,"\u0061b":["y\n",null]}"#;
-        let o = parse_object(text, TokenPart::Payload, &NAMES).map_err(|e| e.kind().as_str());
-        let o = o.as_ref();
-        assert_eq!(o.map(|o| o.get("exp").and_then(Json::as_u64)), Ok(Some(2)));
-        // An unescaped string borrows the text; an escaped one is decoded into its own.
+    fn sorts_members_into_slots_and_keeps_the_others() {
+        let text = br#"{"a":"x","zz":{"n":[1]},"exp":2,"\u0061b":["y\n",null],"s":["p","q"]}"#;
+        let parsed = Parsed::parse(text.to_vec(), TokenPart::Payload, &NAMES).unwrap();
+        let (o, text) = (&parsed.object, parsed.text.as_str());
+        let value = |slot| o.slot(slot).map(|v| v.to_value(text));
+        assert_eq!(value(slot!(NAMES, "exp")), Some(Value::from(2)));
+        // An unescaped string is a span of the text; an escaped one is decoded into its own.
         assert!(matches!(
-            o.map(|o| o.get("a")),
-            Ok(Some(Json::String(Cow::Borrowed("x"))))
+            o.slot(slot!(NAMES, "a")),
+            Some(Json::String(Text::Span { .. }))
         ));
         assert_eq!(
-            o.map(|o| o.get("ab").cloned()),
-            Ok(Some(Json::Array(vec![
-                Json::String(Cow::Owned("y\n".into())),
+            o.slot(slot!(NAMES, "ab")),
+            Some(&Json::Array(vec![
+                Json::String(Text::Owned("y\n".into())),
                 Json::Null
-            ])))
+            ]))
         );
-    }
-
-    #[test]
-    fn splits_members_between_slots_and_a_map() {
-        let text = br#"{"a":"x","zz":{"n":[1]},"exp":2,"ab":null}"#;
-        let mut object = Object::empty(&NAMES);
-        let mut rest = Map::new();
-        let exp_only = 1 << NAMES.slot_of("exp").unwrap_or(0);
-        parse_split(text, TokenPart::Payload, &mut object, exp_only, &mut rest).unwrap();
-        assert_eq!(object.get("exp").and_then(Json::as_u64), Some(2));
-        assert_eq!((object.get("a"), object.get("ab")), (None, None));
+        // Members without a slot are kept, in order; arrays of strings only are told apart.
+        let rest = Value::Object(members_to_map(&o.rest, text));
+        assert_eq!(rest, serde_json::json!({"zz": {"n": [1]}, "s": ["p", "q"]}));
+        assert!(matches!(o.rest.get(1), Some((_, Json::Strings(s))) if s.len() == 2));
+        let all = parsed.object.clone().take_members();
         assert_eq!(
-            Value::Object(rest),
-            serde_json::json!({"a": "x", "zz": {"n": [1]}, "ab": null})
+            Value::Object(members_to_map(&all, text)),
+            serde_json::json!({"a": "x", "zz": {"n": [1]}, "exp": 2, "ab": ["y\n", null], "s": ["p", "q"]})
         );
     }
 
