@@ -22,3 +22,7 @@ pub mod gateway;
 pub use authorizer::{Authorizer, AuthorizerError, Decision};
 pub use gateway::{ClaimsSource, GatewayClaims};
 pub use lambda_http;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;
