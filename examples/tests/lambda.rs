@@ -490,10 +490,6 @@ async fn the_lambda_functions_under_the_runtime_emulator() {
         .access_token()
         .scope(&format!("openid {SCOPE}"))
         .sign();
-    let sub = issuer.access_token().claims()["sub"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let access = issuer.access_token().sign();
     let id = issuer.id_token().sign();
     let m2m = issuer.m2m_token([SCOPE]).sign();
