@@ -175,32 +175,39 @@ impl VerifierBuilder {
         let mut issuers = Vec::new();
         for (pool_index, pool) in self.pools.iter().enumerate() {
             let resolved = pool.resolve()?;
-            let static_set = pool.static_jwks.as_ref().map(String::as_bytes);
-            for issuer in resolved.issuers {
+            for (index, issuer) in resolved.issuers.into_iter().enumerate() {
                 if !seen.insert(issuer.issuer.clone()) {
                     return Err(ConfigError::DuplicateIssuer {
                         issuer: issuer.issuer,
                     });
                 }
-                let keys = match static_set {
-                    Some(json) => {
-                        let set = KeySet::parse(json, self.clock.now()).map_err(|_| {
-                            ConfigError::InvalidStaticJwks {
-                                pool: resolved.id.clone(),
-                            }
-                        })?;
+                // A static set serves every issuer of the pool and never fetches; a preloaded
+                // set is the main issuer's (the first), as if just fetched.
+                let preloaded = pool.preloaded.as_ref().filter(|p| !p.fetches || index == 0);
+                let set = preloaded
+                    .map(|p| KeySet::parse(p.json.as_bytes(), self.clock.now()))
+                    .transpose()
+                    .map_err(|_| ConfigError::InvalidStaticJwks {
+                        pool: resolved.id.clone(),
+                    })?;
+                let keys = match (set, preloaded.is_some_and(|p| p.fetches)) {
+                    (Some(set), false) => {
                         let label = format!("static:{}", resolved.id);
                         KeySource::fixed(label, set, self.clock.clone(), self.cache)
                     }
-                    None => KeySource::remote(
-                        issuer.keys.clone(),
-                        match &fetcher {
+                    (set, _) => {
+                        let fetcher = match &fetcher {
                             Some(fetcher) => fetcher.clone(),
                             None => fetcher.insert(Fetcher::new(self.fetch)?).clone(),
-                        },
-                        self.clock.clone(),
-                        self.cache,
-                    ),
+                        };
+                        let (location, clock) = (issuer.keys.clone(), self.clock.clone());
+                        match set {
+                            Some(set) => {
+                                KeySource::hydrated(location, fetcher, set, clock, self.cache)
+                            }
+                            None => KeySource::remote(location, fetcher, clock, self.cache),
+                        }
+                    }
                 };
                 issuers.push(IssuerRuntime {
                     pool: pool_index,

@@ -32,7 +32,15 @@ pub struct Pool {
     global_issuer: bool,
     replica_regions: Vec<String>,
     additional: Vec<(String, String)>,
-    pub(crate) static_jwks: Option<String>,
+    pub(crate) preloaded: Option<Preloaded>,
+}
+
+/// A key set given in the configuration, and what happens when it lacks a token's `kid`.
+#[derive(Debug, Clone)]
+pub(crate) struct Preloaded {
+    pub(crate) json: String,
+    /// Whether the pool's JWKS URI is still fetched (refresh, unknown `kid`).
+    pub(crate) fetches: bool,
 }
 
 /// Where an issuer's keys are found.
@@ -156,9 +164,36 @@ impl Pool {
         self
     }
 
-    /// Uses this JWKS document and never fetches one (air-gapped services, tests).
+    /// Uses this JWKS document and never fetches one (air-gapped services, tests). Replaces a
+    /// [`preload_jwks`](Self::preload_jwks) set.
     pub fn static_jwks(mut self, jwks_json: impl Into<String>) -> Self {
-        self.static_jwks = Some(jwks_json.into());
+        self.preloaded = Some(Preloaded {
+            json: jwks_json.into(),
+            fetches: false,
+        });
+        self
+    }
+
+    /// Starts the main issuer's key cache with this JWKS document, as if it had just been
+    /// fetched from the pool's JWKS URI, which is still used afterwards: an unknown `kid` (a
+    /// rotation) refetches under the usual cooldown, and the set is refreshed and expires on the
+    /// usual schedule, counted from when the verifier is built. For cold starts (AWS Lambda):
+    /// the first token verifies without a network round trip. Other issuers of the pool (global,
+    /// replica, additional) fetch their own keys. An invalid document fails
+    /// [`build`](crate::VerifierBuilder::build) (`invalid_static_jwks`). Replaces a
+    /// [`static_jwks`](Self::static_jwks) set.
+    ///
+    /// ```
+    /// use cognito_verify::Pool;
+    ///
+    /// # let jwks_json = r#"{"keys":[]}"#;
+    /// let pool = Pool::new("eu-west-1_AbCdEf123").client_id("1example23456789").preload_jwks(jwks_json);
+    /// ```
+    pub fn preload_jwks(mut self, jwks_json: impl Into<String>) -> Self {
+        self.preloaded = Some(Preloaded {
+            json: jwks_json.into(),
+            fetches: true,
+        });
         self
     }
 

@@ -303,7 +303,7 @@ async fn the_server_starts_with_the_key_endpoint_down_and_answers_503() {
             .map(|(_, v)| v.clone())
     })
     .unwrap();
-    config::warm_up(&config.verifier).await; // logs a warning, does not fail
+    config::warm_up(&config.verifier, config.keys_preloaded).await; // logs a warning, does not fail
     let server = Server::start(config.verifier).await;
 
     assert_eq!(server.get("/public", None).await.status, 200);

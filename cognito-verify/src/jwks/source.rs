@@ -108,6 +108,24 @@ impl KeySource {
         Self::new(location, Some(fetcher), None, clock, settings)
     }
 
+    /// A source that starts with a preloaded key set, treated like one just fetched from
+    /// `location` (refreshed, expired and refetched for an unknown `kid` as usual).
+    pub(crate) fn hydrated(
+        location: KeyLocation,
+        fetcher: Fetcher,
+        set: KeySet,
+        clock: Arc<dyn Clock>,
+        settings: CacheSettings,
+    ) -> Self {
+        Self::new(
+            location,
+            Some(fetcher),
+            Some(Arc::new(set)),
+            clock,
+            settings,
+        )
+    }
+
     /// A source that serves a preloaded key set and never fetches.
     pub(crate) fn fixed(
         label: String,
