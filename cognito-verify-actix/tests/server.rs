@@ -6,6 +6,7 @@ mod common;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
+use cognito_verify::testing::verifier_with_keys_down;
 use cognito_verify_actix::CognitoAuth;
 use common::{Answer, Case, Credential, Pool, SUB};
 use serde_json::Value;
@@ -88,7 +89,7 @@ async fn every_outcome_of_the_table_over_http() {
 #[actix_web::test]
 async fn keys_unavailable_over_http() {
     let pool = Pool::start().await;
-    let auth = CognitoAuth::new(common::unreachable_keys(&pool.issuer)).realm(common::REALM);
+    let auth = CognitoAuth::new(verifier_with_keys_down(&pool.issuer)).realm(common::REALM);
     let server = Server::start(auth);
     server.run(&common::keys_unavailable_table(&pool)).await;
     server.stop().await;

@@ -9,6 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse, Transform as _, fn_service
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpResponse, web};
+use cognito_verify::testing::verifier_with_keys_down;
 use cognito_verify::{Error, ErrorKind, Requirement, Verified};
 use cognito_verify_actix::{
     AccessToken, AuthError, Authenticate, Authenticated, CognitoAuth, Optional,
@@ -67,7 +68,7 @@ async fn every_outcome_of_the_table() {
 #[actix_web::test]
 async fn keys_unavailable_is_503_with_retry_after() {
     let pool = Pool::start().await;
-    let auth = CognitoAuth::new(common::unreachable_keys(&pool.issuer)).realm(common::REALM);
+    let auth = CognitoAuth::new(verifier_with_keys_down(&pool.issuer)).realm(common::REALM);
     run(auth, &common::keys_unavailable_table(&pool)).await;
 }
 

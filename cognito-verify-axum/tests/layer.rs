@@ -4,6 +4,7 @@
 
 mod common;
 
+use cognito_verify::testing::verifier_with_keys_down;
 use std::convert::Infallible;
 use std::task::Poll;
 
@@ -15,7 +16,7 @@ use cognito_verify::http_auth::HttpAuth;
 use cognito_verify::testing::Fault;
 use cognito_verify::{Requirement, TokenUse, Verified};
 use cognito_verify_axum::{Authenticated, CognitoAuth};
-use common::{App, Fixture, body, invalid_token, tampered, verifier_with_keys_down};
+use common::{App, Fixture, body, invalid_token, tampered};
 use serde_json::{Value, json};
 use tower::{Layer as _, Service as _, ServiceExt as _};
 
@@ -160,7 +161,7 @@ async fn the_wrong_token_use_is_401() {
 #[tokio::test]
 async fn unreachable_keys_are_503_with_retry_after() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(verifier_with_keys_down(&fx.issuer).await);
+    let auth = CognitoAuth::new(verifier_with_keys_down(&fx.issuer));
     let app = App::start(protected(&auth)).await;
     let token = fx.access();
     for _ in 0..2 {

@@ -72,23 +72,6 @@ impl Pool {
     }
 }
 
-/// A verifier for the same pool whose keys cannot be fetched (nothing listens on the port).
-pub fn unreachable_keys(issuer: &TestIssuer) -> Verifier {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    Verifier::builder()
-        .pool(
-            issuer
-                .pool()
-                .jwks_uri(format!("http://127.0.0.1:{port}/.well-known/jwks.json")),
-        )
-        .token_use(TokenUse::Either)
-        .build()
-        .unwrap()
-}
-
 #[derive(serde::Deserialize)]
 struct Mine {
     sub: String,
