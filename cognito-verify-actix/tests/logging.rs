@@ -7,18 +7,10 @@
 mod common;
 
 use actix_web::App;
-use actix_web::test::{self, TestRequest};
+use actix_web::test;
 use cognito_verify::testing::LogCapture;
-use common::{Credential, Pool};
+use common::{Credential, Pool, request};
 use tracing::Level;
-
-fn request(path: &str, credential: &Credential) -> TestRequest {
-    let mut request = TestRequest::get().uri(path);
-    if let Some(h) = credential.header() {
-        request = request.insert_header(h);
-    }
-    request
-}
 
 #[actix_web::test]
 async fn refusals_are_logged_with_their_kind_never_the_token() {
