@@ -28,6 +28,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! For tests of what your service does when the keys misbehave:
+//! - [`JwksServer::set_fault`] makes the endpoint fail in a chosen way, and a [`Gate`] in front
+//!   of it refuses connections or holds requests while a test looks at the state in between;
+//! - [`verifier_with_keys_down`] (or a pool at [`refused_jwks_url`]) answers every token with
+//!   `keys_unavailable`, for your 503 path;
+//! - [`wait_for_key_fetches`] waits for the fetches a verifier started (a background refresh
+//!   included) instead of sleeping;
+//! - [`LogCapture`] records `tracing` events, e.g. the refusal events of the HTTP adapters or the
+//!   key cache's "fetched key set" / "key set fetch failed".
+//!
 //! Panics: key generation and signing panic on failure. That only happens when the crypto
 //! library itself is broken, and a test kit that cannot make keys has nothing better to do.
 
