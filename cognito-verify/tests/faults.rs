@@ -16,11 +16,11 @@ use common::{
 };
 
 /// An endpoint slower than usual but within the timeout is a working endpoint: headers late
-/// (delay) or the body one byte at a time (trickle). Just over the timeout is a timeout.
+/// (delay) or the body one byte at a time (trickle), one fetch for 50 waiters. Slower than the
+/// timeout is a timeout. (The margins are wide, so a loaded machine does not change the answers.)
 #[tokio::test]
-async fn a_slow_endpoint_just_under_the_timeout_still_serves_keys() {
-    let timeout = 3 * SEC;
-    let case = |fault: Fault| async move {
+async fn a_slow_endpoint_within_the_timeout_still_serves_keys() {
+    let case = |fault: Fault, timeout: Duration| async move {
         let mut s = Setup::new().await;
         s.server.set_fault(fault.clone());
         let v = builder(&s, &s.server.url())
@@ -38,15 +38,16 @@ async fn a_slow_endpoint_just_under_the_timeout_still_serves_keys() {
         );
         (fault, answers[0], v.verify(&tokens[0]).await.err())
     };
+    let (generous, short) = (30 * SEC, SEC);
     let jwks_len = TestIssuer::new().jwks_json().len();
     assert!(
         jwks_len < 600,
-        "a trickle of {jwks_len} bytes stays well under the timeout"
+        "a trickle of {jwks_len} bytes stays well under the generous timeout"
     );
     let results = futures_util::future::join3(
-        case(Fault::Delay(timeout - Duration::from_millis(800))),
-        case(Fault::Trickle(Duration::from_millis(1))),
-        case(Fault::Delay(timeout + Duration::from_millis(800))),
+        case(Fault::Delay(2 * SEC), generous),
+        case(Fault::Trickle(Duration::from_millis(1)), generous),
+        case(Fault::Delay(3 * short), short),
     )
     .await;
     assert_eq!(results.0.1, "ok", "{:?}", results.0);
