@@ -1,49 +1,20 @@
-//! The `tracing` events of refusals (alone in this binary: the subscriber is global).
+//! Every refusal emits one `tracing` event with its kind, status, method and path, never the
+//! token. The events are recorded by the test kit's `LogCapture`, installed for the whole
+//! process (alone in this binary).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use actix_web::App;
-use actix_web::test::{self, TestRequest};
-use common::{Credential, Pool};
-
-fn request(path: &str, credential: &Credential) -> TestRequest {
-    let mut request = TestRequest::get().uri(path);
-    if let Some(h) = credential.header() {
-        request = request.insert_header(h);
-    }
-    request
-}
-
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use actix_web::test;
+use cognito_verify::testing::LogCapture;
+use common::{Credential, Pool, request};
+use tracing::Level;
 
 #[actix_web::test]
 async fn refusals_are_logged_with_their_kind_never_the_token() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = LogCapture::global();
 
     let pool = Pool::start().await;
     let expired = pool.issuer.access_token().expires_in(-60).sign();
@@ -57,19 +28,36 @@ async fn refusals_are_logged_with_their_kind_never_the_token() {
     ] {
         let _ = test::call_service(&app, request(path, &credential).to_request()).await;
     }
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("kind=\"expired\"") || logs.contains("kind=expired"),
-        "{logs}"
-    );
-    assert!(logs.contains("missing_token"), "{logs}");
-    assert!(logs.contains("insufficient_scope"), "{logs}");
-    assert!(
-        logs.contains("status=401") && logs.contains("status=403"),
-        "{logs}"
-    );
-    for token in [&expired, &valid] {
-        let signature = token.rsplit('.').next().unwrap();
-        assert!(!logs.contains(signature), "the token was logged: {logs}");
+    let refusals: Vec<_> = capture
+        .events()
+        .into_iter()
+        .filter(|e| e.target == "cognito_verify::http_auth::refusal")
+        .map(|e| {
+            let field = |name| e.field(name).unwrap_or_default().to_owned();
+            (
+                e.level,
+                field("kind"),
+                field("status"),
+                field("method"),
+                field("path"),
+            )
+        })
+        .collect();
+    let expected = [
+        (Level::INFO, "expired", "401", "/access"),
+        (Level::DEBUG, "missing_token", "401", "/access"),
+        (Level::INFO, "insufficient_scope", "403", "/scoped"),
+    ]
+    .map(|(level, kind, status, path)| {
+        let owned = |s: &str| s.to_owned();
+        (level, owned(kind), owned(status), owned("GET"), owned(path))
+    });
+    assert_eq!(refusals, expected);
+    for event in capture.events() {
+        let text = format!("{} {:?}", event.message, event.fields);
+        for token in [&expired, &valid] {
+            let signature = token.rsplit('.').next().unwrap();
+            assert!(!text.contains(signature), "the token was logged: {text}");
+        }
     }
 }

@@ -1,14 +1,20 @@
-//! The adapter behind a real `HttpServer` on 127.0.0.1:0, over HTTP with reqwest.
+//! The middleware: every outcome of the shared table behind a real `HttpServer` on 127.0.0.1:0
+//! over HTTP with reqwest, and its settings, extensions and single verification in process
+//! (`actix_web::test::init_service` / `call_service`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer};
-use cognito_verify_actix::CognitoAuth;
-use common::{Answer, Case, Credential, Pool, SUB};
-use serde_json::Value;
+use actix_web::http::header;
+use actix_web::test;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use cognito_verify::testing::verifier_with_keys_down;
+use cognito_verify::{Requirement, Verified};
+use cognito_verify_actix::{AccessToken, Authenticate, Authenticated, CognitoAuth, Optional};
+use common::{Answer, Case, Credential, Pool, SUB, answer, request};
+use serde_json::{Value, json};
 
 /// A running server with the test routes and these settings.
 struct Server {
@@ -88,7 +94,7 @@ async fn every_outcome_of_the_table_over_http() {
 #[actix_web::test]
 async fn keys_unavailable_over_http() {
     let pool = Pool::start().await;
-    let auth = CognitoAuth::new(common::unreachable_keys(&pool.issuer)).realm(common::REALM);
+    let auth = CognitoAuth::new(verifier_with_keys_down(&pool.issuer)).realm(common::REALM);
     let server = Server::start(auth);
     server.run(&common::keys_unavailable_table(&pool)).await;
     server.stop().await;
@@ -120,65 +126,200 @@ async fn one_verification_per_request_over_http() {
     server.stop().await;
 }
 
-/// A middleware's requirements take access tokens (an id token is 401 `invalid_token_use`, even
-/// with the group) unless the requirement allows id tokens; two `Authorization` headers are 400
-/// `invalid_request` before anything is verified.
 #[actix_web::test]
-async fn access_only_requirements_and_one_credential_over_http() {
-    use actix_web::{HttpResponse, web};
-    use cognito_verify::Requirement;
-    use cognito_verify_actix::Authenticate;
-
+async fn settings_registered_as_web_data() {
     let pool = Pool::start().await;
-    let auth = pool.auth();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = HttpServer::new(move || {
-        let admins = Requirement::any_of(["admin"]);
-        let ok = || web::get().to(|| async { HttpResponse::Ok().finish() });
-        let api = Authenticate::required().require_groups(admins.clone());
-        let staff = Authenticate::required().require_groups(admins.allow_id_tokens());
+    let app = test::init_service(
         App::new()
-            .app_data(auth.clone())
-            .service(web::resource("/api").wrap(api).route(ok()))
-            .service(web::resource("/staff").wrap(staff).route(ok()))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let get = |path: &str, tokens: &[&str]| {
-        let mut request = client.get(format!("{base}{path}"));
-        for token in tokens {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        request.send()
-    };
+            .app_data(web::Data::new(pool.auth()))
+            .configure(common::routes),
+    )
+    .await;
+    let credential = Credential::Bearer(pool.access());
+    let response = test::call_service(&app, request("/mw/both", &credential).to_request()).await;
+    assert_eq!(answer(response).await.body, json!({ "sub": SUB }));
+}
 
-    let id = pool.issuer.id_token().groups(["admin"]).sign();
-    let access = pool.issuer.access_token().groups(["admin"]).sign();
-    let refused = get("/api", &[&id]).await.unwrap();
-    assert_eq!(refused.status(), 401);
-    let body: Value = serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
-    assert_eq!(body["kind"], "invalid_token_use");
-    assert_eq!(get("/staff", &[&id]).await.unwrap().status(), 200);
-    assert_eq!(get("/api", &[&access]).await.unwrap().status(), 200);
+#[actix_web::test]
+async fn middleware_and_extractors_verify_each_request_once() {
+    let pool = Pool::start().await;
+    let nested = web::scope("/nested")
+        .wrap(Authenticate::required().require_scopes(Requirement::any_of(["api/read"])))
+        .route(
+            "/x",
+            web::get().to(
+                |AccessToken(c): AccessToken, a: Authenticated, o: Optional<AccessToken>| async move {
+                    assert_eq!(o.as_ref().map(|o| o.sub.as_str()), Some(a.subject()));
+                    HttpResponse::Ok().json(json!({ "sub": c.sub }))
+                },
+            ),
+        );
+    let app = test::init_service(
+        App::new()
+            .app_data(pool.auth())
+            .service(nested)
+            .configure(common::routes)
+            .wrap(Authenticate::optional()),
+    )
+    .await;
+    let read = Credential::Bearer(
+        pool.issuer
+            .access_token()
+            .claim("sub", SUB)
+            .scope("api/read")
+            .sign(),
+    );
+    // `/two` first: the keys are not fetched yet, so both extractors wait on the same
+    // verification rather than each starting one.
+    let paths = [
+        ("/two", &read),
+        ("/two", &read),
+        ("/mw/both", &read),
+        ("/scoped", &read),
+        ("/group", &Credential::Bearer(pool.access())),
+        ("/opt/who", &read),
+        ("/nested/x", &read),
+        ("/nested/x", &read),
+    ];
+    for (i, (path, credential)) in paths.iter().enumerate() {
+        let response = test::call_service(&app, request(path, credential).to_request()).await;
+        let status = response.status().as_u16();
+        assert!(status == 200 || status == 403, "{path}: {status}");
+        assert_eq!(pool.verifications(), i + 1, "{path}: verifications");
+    }
+    assert_eq!(pool.jwks.fetch_count(), 1);
+    assert_eq!(pool.verifier.key_fetch_count(), 1);
+}
 
-    let verified = pool.verifications();
-    let twice = get("/api", &[&access, "garbage"]).await.unwrap();
-    assert_eq!(twice.status(), 400);
-    let www = twice.headers()["www-authenticate"]
-        .to_str()
+#[actix_web::test]
+async fn the_verified_token_is_in_the_request_extensions() {
+    let pool = Pool::start().await;
+    let app = test::init_service(
+        App::new()
+            .app_data(pool.auth())
+            .wrap(Authenticate::required())
+            .route(
+                "/",
+                web::get().to(|v: web::ReqData<Verified>| async move {
+                    HttpResponse::Ok().json(json!({ "sub": v.subject() }))
+                }),
+            ),
+    )
+    .await;
+    let credential = Credential::Bearer(pool.access());
+    let response = test::call_service(&app, request("/", &credential).to_request()).await;
+    assert_eq!(answer(response).await.body, json!({ "sub": SUB }));
+    assert_eq!(pool.verifications(), 1);
+}
+
+#[actix_web::test]
+async fn without_settings_the_answer_is_500() {
+    let pool = Pool::start().await;
+    let app = test::init_service(App::new().configure(common::routes)).await;
+    let credential = Credential::Bearer(pool.access());
+    for path in ["/access", "/optional", "/mw/both", "/scoped"] {
+        let response = test::call_service(&app, request(path, &credential).to_request()).await;
+        let answer = answer(response).await;
+        assert_eq!(answer.status, 500, "{path}");
+        assert_eq!(answer.www_authenticate, None, "{path}");
+        assert_eq!(
+            answer.body,
+            json!({ "error": "server_error", "kind": "not_configured" }),
+            "{path}"
+        );
+    }
+    assert_eq!(pool.verifications(), 0);
+}
+
+#[actix_web::test]
+async fn a_middleware_can_bring_its_own_settings() {
+    let pool = Pool::start().await;
+    let auth = CognitoAuth::new(pool.verifier.clone()).realm("own");
+    let app = test::init_service(
+        App::new()
+            .service(
+                web::scope("/own")
+                    .wrap(Authenticate::required().with_auth(auth))
+                    .configure(common::routes),
+            )
+            .configure(common::routes),
+    )
+    .await;
+    let credential = Credential::Bearer(pool.access());
+    let ok = test::call_service(&app, request("/own/access", &credential).to_request()).await;
+    assert_eq!(ok.status(), 200);
+    let missing =
+        test::call_service(&app, request("/own/access", &Credential::None).to_request()).await;
+    assert_eq!(
+        missing.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+        "Bearer realm=\"own\""
+    );
+    // The extractor behind it answers with the same settings.
+    let id = Credential::Bearer(pool.issuer.id_token().sign());
+    let refused = test::call_service(&app, request("/own/access", &id).to_request()).await;
+    let www = refused
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
         .unwrap()
-        .to_owned();
+        .to_str()
+        .unwrap();
     assert!(
-        www.starts_with(r#"Bearer realm="test", error="invalid_request""#),
+        www.starts_with("Bearer realm=\"own\", error=\"invalid_token\""),
         "{www}"
     );
-    assert_eq!(pool.verifications(), verified, "nothing was verified");
-    handle.stop(true).await;
+    // Outside the scope there are no settings.
+    let outside = test::call_service(&app, request("/access", &credential).to_request()).await;
+    assert_eq!(outside.status(), 500);
+}
+
+#[actix_web::test]
+async fn detail_and_a_custom_body() {
+    let pool = Pool::start().await;
+    let expired = Credential::Bearer(pool.issuer.access_token().expires_in(-60).sign());
+
+    let app = test::init_service(
+        App::new()
+            .app_data(pool.auth().expose_detail(true))
+            .configure(common::routes),
+    )
+    .await;
+    let response = test::call_service(&app, request("/access", &expired).to_request()).await;
+    let body = answer(response).await.body;
+    assert_eq!(body["kind"], "expired");
+    assert_eq!(body["message"], "token has expired");
+
+    let auth = pool.auth().render_with(|refusal| {
+        let body = format!("nope: {}", refusal.kind()).into_bytes();
+        let mut response = http::Response::new(body);
+        let text = http::HeaderValue::from_static("text/plain");
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, text);
+        response
+    });
+    let app = test::init_service(App::new().app_data(auth).configure(common::routes)).await;
+    let response = test::call_service(&app, request("/access", &expired).to_request()).await;
+    assert_eq!(response.status(), 401);
+    let www = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        www.starts_with("Bearer realm=\"test\", error=\"invalid_token\""),
+        "{www}"
+    );
+    assert_eq!(
+        response.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/plain"
+    );
+    assert_eq!(test::read_body(response).await, "nope: expired");
+    let response = test::call_service(
+        &app,
+        request("/scoped", &Credential::Bearer(pool.access())).to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(test::read_body(response).await, "nope: insufficient_scope");
 }

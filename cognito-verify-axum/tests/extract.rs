@@ -8,10 +8,11 @@ mod common;
 use axum::routing::get;
 use axum::{Json, Router};
 use cognito_verify::http_auth::HttpAuth;
+use cognito_verify::testing::verifier_with_keys_down;
 use cognito_verify_axum::{
     AccessToken, AuthRejection, Authenticated, Claims, CognitoAuth, IdToken,
 };
-use common::{App, Fixture, body, invalid_token, verifier_with_keys_down};
+use common::{App, Fixture, body, invalid_token};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -248,7 +249,7 @@ async fn optional_extractors() {
 #[tokio::test]
 async fn extractors_answer_503_when_keys_are_unavailable() {
     let fx = Fixture::new().await;
-    let auth = CognitoAuth::new(verifier_with_keys_down(&fx.issuer).await);
+    let auth = CognitoAuth::new(verifier_with_keys_down(&fx.issuer));
     let app = App::start(standalone(auth)).await;
     for path in ["/access", "/maybe-access"] {
         let reply = app.get_bearer(path, &fx.access()).await;

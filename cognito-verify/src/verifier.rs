@@ -351,6 +351,14 @@ impl Verifier {
             .map(|p| p.keys.fetch_count())
             .sum()
     }
+
+    /// Waits until every key fetch this verifier has started has finished.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn key_fetches_finished(&self) {
+        for issuer in &self.inner.issuers {
+            issuer.keys.fetches_finished().await;
+        }
+    }
 }
 
 /// The token as text; non-UTF-8 input is a malformed token.

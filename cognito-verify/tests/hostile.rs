@@ -1,4 +1,5 @@
-//! Hostile tokens, table-driven: each case names the error kind it must produce. The JWKS is served
+//! Hostile tokens, table-driven (one table: algorithms, headers, shapes, claims of wrong types and
+//! NumericDates out of range): each case names the error kind it must produce. The JWKS is served
 //! by a real loopback server; the "signed" cases carry a real signature by the pool's key, so
 //! only the property under test is wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -455,7 +456,12 @@ async fn hostile_tokens_are_refused_with_their_kind() {
         ),
     ];
 
-    for (what, token, expected) in &cases {
+    let mut table: Vec<(String, String, &str)> = cases
+        .into_iter()
+        .map(|(what, token, expected)| (what.to_owned(), token, expected))
+        .collect();
+    table.extend(numeric_date_cases(&s));
+    for (what, token, expected) in &table {
         let got = kind(&v.verify(token).await);
         assert_eq!(got, *expected, "{what}");
     }
@@ -469,6 +475,113 @@ async fn hostile_tokens_are_refused_with_their_kind() {
     let mut bytes = good.clone().into_bytes();
     bytes[5] = 0xC3;
     assert_eq!(kind(&v.verify_bytes(&bytes).await), "malformed_token");
+}
+
+/// 9999-12-31T23:59:59Z, the latest NumericDate accepted.
+const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
+
+/// Rows of the table for `nbf` and `iat` (`exp`'s are above): wrong JSON types and out of range,
+/// NumericDates just past the year-9999 bound, and in-range values still held to their bounds.
+fn numeric_date_cases(s: &Setup) -> Vec<(String, String, &'static str)> {
+    let key = s.issuer.signing_key();
+    let claims = valid_claims(s);
+    // Claims text with `name` set to the raw JSON `value` (so non-serde numbers can be written).
+    let raw = |name: &str, value: &str| {
+        let mut c = claims.clone();
+        c[name] = json!("__placeholder__");
+        c.to_string().replace("\"__placeholder__\"", value)
+    };
+    let signed = |name: &str, value: &str| {
+        signed_raw(
+            key,
+            &header(key.kid(), "RS256"),
+            raw(name, value).as_bytes(),
+        )
+    };
+    let far = (MAX_NUMERIC_DATE + 1).to_string();
+    let mut rows = Vec::new();
+    for claim in ["nbf", "iat"] {
+        for (value, expected) in [
+            ("\"1700000000\"", "invalid_claim"),
+            ("-1", "invalid_claim"),
+            ("1700000000.5", "invalid_claim"),
+            ("123456789012345678901234567890", "invalid_claim"),
+            ("18446744073709551615", "invalid_claim"),
+            (far.as_str(), "invalid_claim"),
+            ("1e400", "malformed_token"),
+            ("[1700000000]", "invalid_claim"),
+            ("{}", "invalid_claim"),
+            ("null", "invalid_claim"),
+        ] {
+            rows.push((format!("{claim} = {value}"), signed(claim, value), expected));
+        }
+    }
+    // `exp` one second past the bound is out of range; exactly at it is a valid (far) expiry.
+    rows.push(("exp past 9999".into(), signed("exp", &far), "invalid_claim"));
+    let max = MAX_NUMERIC_DATE.to_string();
+    rows.push((
+        "exp at 9999-12-31T23:59:59Z".into(),
+        signed("exp", &max),
+        "ok",
+    ));
+    // The bounds in time still hold for in-range values.
+    let later = (NOW + 3600).to_string();
+    rows.push((
+        "nbf in an hour".into(),
+        signed("nbf", &later),
+        "not_yet_valid",
+    ));
+    rows.push((
+        "iat in an hour".into(),
+        signed("iat", &later),
+        "issued_in_future",
+    ));
+    rows
+}
+
+/// Found by fuzzing (`fuzz/`, target `verify_structured`): a
+/// correctly signed access token whose claims are mis-shaped (`auth_time` a float, `username` a
+/// number) is `invalid_claim` (401) whatever the verifier requires, never `insufficient_group` /
+/// `insufficient_scope` (403): claim types are judged before the scope and group rules, and a 403
+/// must mean "otherwise valid".
+#[tokio::test]
+async fn mis_shaped_claims_are_invalid_claim_even_when_scopes_or_groups_are_required() {
+    use cognito_verify::Requirement;
+
+    let s = Setup::new().await;
+    let with_groups = s
+        .builder(TokenUse::Access)
+        .require_groups(Requirement::any_of(["admin"]))
+        .build()
+        .unwrap();
+    let with_scopes = s
+        .builder(TokenUse::Access)
+        .require_scopes(Requirement::any_of(["orders/read"]))
+        .build()
+        .unwrap();
+    let plain = s.verifier(TokenUse::Access);
+    for (what, token) in [
+        (
+            "auth_time 0.0",
+            s.issuer.access_token().claim("auth_time", 0.0).sign(),
+        ),
+        (
+            "username a number",
+            s.issuer.access_token().claim("username", 5).sign(),
+        ),
+    ] {
+        assert_eq!(kind(&plain.verify(&token).await), "invalid_claim", "{what}");
+        assert_eq!(
+            kind(&with_groups.verify(&token).await),
+            "invalid_claim",
+            "{what}, groups required"
+        );
+        assert_eq!(
+            kind(&with_scopes.verify(&token).await),
+            "invalid_claim",
+            "{what}, scopes required"
+        );
+    }
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cognito_verify::testing::{JwksServer, TestIssuer};
+use cognito_verify::testing::{JwksServer, TestIssuer, refused_jwks_url};
 use tokio::process::{Child, Command};
 
 /// `target/<profile>/examples/actix_server`, built by `cargo test` alongside this test.
@@ -67,7 +67,7 @@ fn client() -> reqwest::Client {
 #[tokio::test]
 async fn starts_with_the_key_endpoint_down_and_answers_503() {
     let issuer = TestIssuer::new();
-    let dead = format!("http://127.0.0.1:{}/.well-known/jwks.json", free_port());
+    let dead = refused_jwks_url();
     let (mut child, base) = start(&issuer, &dead).await;
     let token = issuer.access_token().sign();
     let response = client()

@@ -286,12 +286,7 @@ async fn id_returns_the_id_token_claims() {
 #[tokio::test]
 async fn the_server_starts_with_the_key_endpoint_down_and_answers_503() {
     let issuer = TestIssuer::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dead = format!(
-        "http://{}/.well-known/jwks.json",
-        listener.local_addr().unwrap()
-    );
-    drop(listener);
+    let dead = cognito_verify::testing::refused_jwks_url();
     let vars = [
         ("COGNITO_USER_POOL_ID", issuer.pool_id().to_owned()),
         ("COGNITO_CLIENT_ID", issuer.app_client_id().to_owned()),

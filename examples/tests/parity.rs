@@ -333,11 +333,7 @@ async fn axum_and_actix_answer_every_request_alike() {
 #[actix_web::test]
 async fn keys_unavailable_alike() {
     let issuer = TestIssuer::new();
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let dead = format!("http://127.0.0.1:{port}/.well-known/jwks.json");
+    let dead = cognito_verify::testing::refused_jwks_url();
     let servers = serve_both(&issuer, &dead).await;
     let access = issuer.access_token().sign();
     let rows = [

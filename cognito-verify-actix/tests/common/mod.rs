@@ -9,6 +9,9 @@
     unreachable_pub
 )]
 
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::test::{self, TestRequest};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -70,23 +73,6 @@ impl Pool {
     pub fn access(&self) -> String {
         self.issuer.access_token().claim("sub", SUB).sign()
     }
-}
-
-/// A verifier for the same pool whose keys cannot be fetched (nothing listens on the port).
-pub fn unreachable_keys(issuer: &TestIssuer) -> Verifier {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    Verifier::builder()
-        .pool(
-            issuer
-                .pool()
-                .jwks_uri(format!("http://127.0.0.1:{port}/.well-known/jwks.json")),
-        )
-        .token_use(TokenUse::Either)
-        .build()
-        .unwrap()
 }
 
 #[derive(serde::Deserialize)]
@@ -475,5 +461,37 @@ pub fn check_retry_after(case: &Case, answer: &Answer) {
             .parse()
             .unwrap();
         assert!(secs >= 1, "{}: Retry-After {secs}", case.name);
+    }
+}
+
+/// An in-process GET of `path` carrying `credential`.
+pub fn request(path: &str, credential: &Credential) -> TestRequest {
+    let mut request = TestRequest::get().uri(path);
+    if let Some(h) = credential.header() {
+        request = request.insert_header(h);
+    }
+    request
+}
+
+/// What an in-process response said.
+pub async fn answer<B: MessageBody>(response: ServiceResponse<B>) -> Answer {
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v: &actix_web::http::header::HeaderValue| v.to_str().unwrap().to_owned())
+    };
+    let (status, www_authenticate, retry_after) = (
+        response.status().as_u16(),
+        header(actix_web::http::header::WWW_AUTHENTICATE),
+        header(actix_web::http::header::RETRY_AFTER),
+    );
+    let body = test::read_body(response).await;
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    Answer {
+        status,
+        www_authenticate,
+        retry_after,
+        body,
     }
 }

@@ -72,22 +72,6 @@ impl Fixture {
     }
 }
 
-/// A verifier whose JWKS endpoint does not answer (a loopback port nobody listens on).
-pub async fn verifier_with_keys_down(issuer: &TestIssuer) -> Verifier {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    Verifier::builder()
-        .pool(
-            issuer
-                .pool()
-                .jwks_uri(format!("http://127.0.0.1:{port}/.well-known/jwks.json")),
-        )
-        .token_use(TokenUse::Either)
-        .build()
-        .unwrap()
-}
-
 /// What a response said, as far as these tests care.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {

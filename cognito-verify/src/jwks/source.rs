@@ -168,6 +168,18 @@ impl KeySource {
         self.fetch_count.load(Ordering::Relaxed)
     }
 
+    /// Waits until no fetch of this source is in flight (each one's outcome recorded).
+    #[cfg(feature = "testing")]
+    pub(crate) async fn fetches_finished(&self) {
+        loop {
+            let inflight = self.lock().inflight.clone();
+            match inflight {
+                Some(fetch) => drop(fetch.await),
+                None => return,
+            }
+        }
+    }
+
     /// The read path: runs `f` with the key for `kid` if a usable set has it.
     pub(crate) fn with_key<R>(
         self: &Arc<Self>,

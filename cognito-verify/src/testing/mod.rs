@@ -28,12 +28,24 @@
 //! # Ok(()) }
 //! ```
 //!
+//! For tests of what your service does when the keys misbehave:
+//! - [`JwksServer::set_fault`] makes the endpoint fail in a chosen way, and a [`Gate`] in front
+//!   of it refuses connections or holds requests while a test looks at the state in between;
+//! - [`verifier_with_keys_down`] (or a pool at [`refused_jwks_url`]) answers every token with
+//!   `keys_unavailable`, for your 503 path;
+//! - [`wait_for_key_fetches`] waits for the fetches a verifier started (a background refresh
+//!   included) instead of sleeping;
+//! - [`LogCapture`] records `tracing` events, e.g. the refusal events of the HTTP adapters or the
+//!   key cache's "fetched key set" / "key set fetch failed".
+//!
 //! Panics: key generation and signing panic on failure. That only happens when the crypto
 //! library itself is broken, and a test kit that cannot make keys has nothing better to do.
 
 #![allow(clippy::expect_used)]
 
 pub mod alb;
+mod gate;
+mod log;
 mod server;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,9 +55,15 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use serde_json::{Map, Value, json};
 
+pub use gate::Gate;
+pub use log::{CapturedEvent, LogCapture};
 pub use server::{Fault, JwksServer};
 
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
 use crate::pool::{Pool, region_of};
+use crate::{TokenUse, Verifier};
 
 /// The pool id [`TestIssuer::new`] uses.
 pub const DEFAULT_TEST_POOL_ID: &str = "us-east-1_TestPool1";
@@ -53,6 +71,66 @@ pub const DEFAULT_TEST_POOL_ID: &str = "us-east-1_TestPool1";
 pub const DEFAULT_TEST_CLIENT_ID: &str = "testclient0123456789abcdef";
 /// Token lifetime of minted tokens: Cognito's default of 60 minutes.
 pub const DEFAULT_TEST_TOKEN_LIFETIME_SECS: i64 = 3600;
+
+/// Waits until every key fetch `verifier` has started has finished and its outcome is recorded:
+/// after a request that started a background refresh, the refreshed keys (or the back-off after
+/// a failure) are in place once this returns. A fetch ends at its configured timeout at the
+/// latest.
+///
+/// ```
+/// use cognito_verify::testing::{JwksServer, TestIssuer, wait_for_key_fetches};
+/// use cognito_verify::{TokenUse, Verifier};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let issuer = TestIssuer::new();
+/// let server = JwksServer::start(issuer.jwks_json()).await?;
+/// let verifier = Verifier::builder()
+///     .pool(issuer.pool().jwks_uri(server.url()))
+///     .token_use(TokenUse::Access)
+///     .build()?;
+/// // A prefetch that nobody awaits, finished all the same.
+/// drop(tokio::spawn({
+///     let verifier = verifier.clone();
+///     async move { verifier.prefetch().await }
+/// }));
+/// tokio::task::yield_now().await;
+/// wait_for_key_fetches(&verifier).await;
+/// assert_eq!(server.fetch_count(), verifier.key_fetch_count());
+/// # Ok(()) }
+/// ```
+pub async fn wait_for_key_fetches(verifier: &Verifier) {
+    verifier.key_fetches_finished().await;
+}
+
+/// A JWKS URL on `127.0.0.1` where every connection is refused: its port is held, for the life
+/// of the process, by a socket that never listens, so no server can take it.
+///
+/// Panics if no loopback socket can be bound.
+pub fn refused_jwks_url() -> String {
+    static HELD: OnceLock<(tokio::net::TcpSocket, SocketAddr)> = OnceLock::new();
+    let (_, addr) = HELD.get_or_init(|| {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a loopback socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("a free loopback port");
+        let addr = socket.local_addr().expect("a bound socket has an address");
+        (socket, addr)
+    });
+    format!("http://{addr}/.well-known/jwks.json")
+}
+
+/// A verifier of `issuer`'s pool (access and id tokens) whose keys cannot be fetched: its JWKS
+/// URL is [`refused_jwks_url`], so every verify answers `keys_unavailable` (HTTP 503).
+///
+/// Panics if the verifier cannot be built (it always can for a `TestIssuer`'s pool).
+pub fn verifier_with_keys_down(issuer: &TestIssuer) -> Verifier {
+    Verifier::builder()
+        .pool(issuer.pool().jwks_uri(refused_jwks_url()))
+        .token_use(TokenUse::Either)
+        .build()
+        .expect("a verifier for a test issuer's pool")
+}
 
 /// Base64url without padding, as JWS uses.
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {

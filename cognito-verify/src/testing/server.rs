@@ -1,6 +1,6 @@
 //! A JWKS endpoint on loopback that counts fetches and misbehaves on command.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -57,6 +57,10 @@ struct Shared {
 }
 
 /// A JWKS server on `127.0.0.1` (any path serves the JWKS). Stops when dropped.
+///
+/// No two servers of one process listen on the same port, even one after the other: a server's
+/// URL names it alone, so the key cache's log events naming it (see
+/// [`LogCapture`](super::LogCapture)) are its own.
 pub struct JwksServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -74,8 +78,7 @@ impl std::fmt::Debug for JwksServer {
 impl JwksServer {
     /// Starts serving `jwks_json` on a free loopback port.
     pub async fn start(jwks_json: impl Into<String>) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let (listener, addr) = bind_unused_port().await?;
         let shared = Arc::new(Shared {
             jwks: RwLock::new(jwks_json.into()),
             queued: Mutex::new(VecDeque::new()),
@@ -156,6 +159,25 @@ impl JwksServer {
     /// How many requests it has received (discovery documents included).
     pub fn fetch_count(&self) -> u64 {
         self.shared.fetches.load(Ordering::SeqCst)
+    }
+}
+
+/// A listener on a loopback port no earlier server of this process used. A port the system
+/// offers again is kept bound until a new one is found, so it is not offered twice in a row.
+async fn bind_unused_port() -> std::io::Result<(TcpListener, SocketAddr)> {
+    static USED: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut offered_again = Vec::new();
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        if USED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(addr.port())
+        {
+            return Ok((listener, addr));
+        }
+        offered_again.push(listener);
     }
 }
 
