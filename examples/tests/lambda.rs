@@ -4,8 +4,9 @@
 //! with real event payloads carrying tokens of the test kit, keys served by a `JwksServer` on
 //! loopback.
 //!
-//! Needs `cargo-lambda` on `PATH` (`pip install --no-deps cargo-lambda==1.9.2`; `.ci/run`
-//! installs it): without it this test fails, it does not skip.
+//! Uses `cargo-lambda` from `PATH`, or installs the pinned version with `.ci/cargo-lambda.sh`
+//! (`pip install --no-deps cargo-lambda==1.9.2` into a virtualenv under the target directory):
+//! if it can't be had, this test fails; it never skips.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Read as _;
@@ -38,17 +39,34 @@ fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-/// `cargo-lambda` on `PATH`, or a failure saying how to get it.
-fn require_cargo_lambda() {
-    let found = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join("cargo-lambda").is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "cargo-lambda is not on PATH: this test runs the Lambda functions under `cargo lambda watch`. \
-         Install it with `pip install --no-deps cargo-lambda==1.9.2` (in a virtualenv; .ci/run does this) \
-         and put its bin directory on PATH"
-    );
+/// `cargo` with `cargo-lambda` on its `PATH`: the one already there, or else the pinned one that
+/// `.ci/cargo-lambda.sh` installs into a virtualenv under the target directory (once per run).
+/// A failure to get it fails the test; it never skips.
+fn cargo() -> Command {
+    static PATH: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
+    let path = PATH.get_or_init(|| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        if std::env::split_paths(&path).any(|dir| dir.join("cargo-lambda").is_file()) {
+            return path;
+        }
+        let output = Command::new("bash")
+            .arg(".ci/cargo-lambda.sh")
+            .current_dir(workspace_root())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run .ci/cargo-lambda.sh");
+        assert!(
+            output.status.success(),
+            "cargo-lambda is not on PATH and .ci/cargo-lambda.sh could not install it: this test \
+             runs the Lambda functions under `cargo lambda watch`"
+        );
+        let dir = String::from_utf8(output.stdout).expect("a UTF-8 directory");
+        let dirs = std::iter::once(PathBuf::from(dir.trim())).chain(std::env::split_paths(&path));
+        std::env::join_paths(dirs).expect("a PATH")
+    });
+    let mut command = cargo();
+    command.env("PATH", path);
+    command
 }
 
 fn free_port() -> u16 {
@@ -68,10 +86,9 @@ struct Watcher {
 
 impl Watcher {
     fn start(vars: &[(&str, String)]) -> Watcher {
-        require_cargo_lambda();
         let port = free_port();
         let log = scratch(&format!("watch-{port}.log"));
-        let mut command = Command::new("cargo");
+        let mut command = cargo();
         command
             .args(["lambda", "watch", "--package", "cognito-verify-examples"])
             .args(["--invoke-address", "127.0.0.1", "--invoke-port"])
@@ -125,7 +142,7 @@ impl Watcher {
     fn invoke(&self, function: &str, event: &Value) -> Result<Value, String> {
         let file = scratch(&format!("event-{}.json", next_id()));
         std::fs::write(&file, serde_json::to_vec(event).unwrap()).unwrap();
-        let mut child = Command::new("cargo")
+        let mut child = cargo()
             .args(["lambda", "invoke", function, "--data-file"])
             .arg(&file)
             .args(["--invoke-address", "127.0.0.1", "--invoke-port"])
@@ -470,7 +487,6 @@ async fn serve_axum(issuer: &TestIssuer, jwks_uri: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lambda_functions_under_the_runtime_emulator() {
-    require_cargo_lambda();
     let mut issuer = TestIssuer::new();
     // The functions start with the keys preloaded (COGNITO_JWKS_JSON) and fetch from `jwks`
     // only for a kid they lack; the in-process axum app has its own JWKS server.
@@ -704,10 +720,9 @@ async fn the_lambda_functions_under_the_runtime_emulator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_unavailable_under_the_runtime_emulator() {
-    require_cargo_lambda();
     let issuer = TestIssuer::new();
-    // Nothing listens there: every fetch fails.
-    let dead = format!("http://127.0.0.1:{}/.well-known/jwks.json", free_port());
+    // Nothing listens there (the port is held, so no other server takes it): every fetch fails.
+    let dead = cognito_verify::testing::refused_jwks_url();
     let watcher = Watcher::start(&vars(&issuer, &dead));
     let watcher = &watcher;
     let invoke = |function: &'static str, event: Value| {
