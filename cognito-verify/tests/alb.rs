@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use cognito_verify::ErrorClass;
 use cognito_verify::ManualClock;
 use cognito_verify::alb::defaults::{
     DEFAULT_KEY_COOLDOWN, DEFAULT_KEY_MAX_STALENESS, DEFAULT_KEY_REFRESH_INTERVAL,
@@ -15,6 +14,7 @@ use cognito_verify::testing::Fault;
 use cognito_verify::testing::alb::{
     AlbKeyServer, AlbTestKey, TestAlb, b64_padded, p384_public_key_pem, rsa_public_key_pem,
 };
+use cognito_verify::{ConfigErrorKind, ErrorClass, ErrorKind};
 use serde_json::json;
 
 /// 2023-11-14T22:13:20Z: the fixed "now" of the tests.
@@ -52,7 +52,11 @@ impl Setup {
 }
 
 async fn kind(verifier: &AlbVerifier, token: &str) -> Result<(), &'static str> {
-    verifier.verify(token).await.map(drop).map_err(|e| e.kind())
+    verifier
+        .verify(token)
+        .await
+        .map(drop)
+        .map_err(|e| e.kind().as_str())
 }
 
 /// Waits (up to 10 s) until `probe` holds, checking every 10 ms: for background work whose end
@@ -128,10 +132,10 @@ async fn checks_the_identity_header_against_sub() {
     let mismatch = claims.check_identity("user-2").unwrap_err();
     assert_eq!(
         (mismatch.kind(), mismatch.class()),
-        ("identity_mismatch", ErrorClass::InvalidToken)
+        (ErrorKind::IdentityMismatch, ErrorClass::InvalidToken)
     );
     assert_eq!(
-        claims.check_identity("").map_err(|e| e.kind()),
+        claims.check_identity("").map_err(|e| e.kind().as_str()),
         Err("identity_mismatch")
     );
 }
@@ -545,7 +549,7 @@ async fn a_missing_key_is_an_unknown_kid_remembered_for_the_cooldown() {
         let error = verifier.verify(&token).await.unwrap_err();
         assert_eq!(
             (error.kind(), error.class()),
-            ("unknown_kid", ErrorClass::InvalidToken),
+            (ErrorKind::UnknownKid, ErrorClass::InvalidToken),
             "HTTP {status}"
         );
         assert_eq!(s.server.fetch_count(), 1);
@@ -595,7 +599,7 @@ async fn key_endpoint_failures_are_keys_unavailable() {
         let error = verifier.verify(&s.alb.token().sign()).await.unwrap_err();
         assert_eq!(
             (error.kind(), error.class()),
-            ("keys_unavailable", ErrorClass::KeysUnavailable),
+            (ErrorKind::KeysUnavailable, ErrorClass::KeysUnavailable),
             "{what}: {error}"
         );
         assert!(error.retry_after().is_some(), "{what}");
@@ -618,7 +622,7 @@ async fn key_endpoint_failures_are_keys_unavailable() {
         }
         // No fetch again before the cooldown has passed: the same answer, from memory.
         let again = verifier.verify(&s.alb.token().sign()).await.unwrap_err();
-        assert_eq!(again.kind(), "keys_unavailable", "{what}");
+        assert_eq!(again.kind(), ErrorKind::KeysUnavailable, "{what}");
         assert_eq!(verifier.key_fetch_count(), 1, "{what}");
     }
 }
@@ -670,7 +674,7 @@ async fn a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
     assert!(
         results
             .iter()
-            .all(|r| r.as_ref().err().map(AlbError::kind) == Some("unknown_kid")),
+            .all(|r| r.as_ref().err().map(AlbError::kind) == Some(ErrorKind::UnknownKid)),
         "every forgery is a 401, none a 503"
     );
     assert_eq!(s.server.fetch_count(), 3, "one fetch for 200 new kids");
@@ -697,7 +701,13 @@ async fn concurrent_requests_for_a_new_kid_share_one_fetch() {
     let tokens: Vec<String> = (0..32).map(|_| s.alb.token().sign()).collect();
     let results = futures_util::future::join_all(tokens.iter().map(|t| {
         let verifier = verifier.clone();
-        async move { verifier.verify(t).await.map(drop).map_err(|e| e.kind()) }
+        async move {
+            verifier
+                .verify(t)
+                .await
+                .map(drop)
+                .map_err(|e| e.kind().as_str())
+        }
     }))
     .await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
@@ -774,5 +784,6 @@ async fn builds_refuse_arns_of_two_regions() {
         .alb_arn(s.alb.signer().replace("us-east-1", "eu-west-1"))
         .build()
         .unwrap_err();
-    assert_eq!(error.kind(), "mixed_regions");
+    assert_eq!(error.kind(), ConfigErrorKind::MixedRegions);
+    assert_eq!(error.kind().as_str(), "mixed_regions");
 }
