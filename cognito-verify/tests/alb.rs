@@ -787,3 +787,106 @@ async fn builds_refuse_arns_of_two_regions() {
     assert_eq!(error.kind(), ConfigErrorKind::MixedRegions);
     assert_eq!(error.kind().as_str(), "mixed_regions");
 }
+
+/// `AlbAuth` over `http::request::Parts`: the headers' rules and the refusals' answers.
+#[tokio::test]
+async fn alb_auth_reads_the_headers_and_answers_refusals() {
+    use cognito_verify::alb::{AlbAuth, DATA_HEADER, IDENTITY_HEADER, IdentityCheck};
+    let s = Setup::new().await;
+    let auth = AlbAuth::new(s.verifier()).realm("app");
+    let token = s.alb.token().claim("sub", "user-1").sign();
+    let parts = |headers: &[(&str, &str)]| {
+        let mut request = http::Request::get("/");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    };
+    let verdict = |auth: AlbAuth, headers: Vec<(&'static str, String)>| async move {
+        let list: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        auth.authenticate(&parts(&list)).await
+    };
+
+    let claims = verdict(auth.clone(), vec![(DATA_HEADER, token.clone())])
+        .await
+        .unwrap();
+    assert_eq!(claims.sub(), "user-1");
+    let with_identity = |id: &str| {
+        vec![
+            (DATA_HEADER, token.clone()),
+            (IDENTITY_HEADER, id.to_owned()),
+        ]
+    };
+    assert!(verdict(auth.clone(), with_identity("user-1")).await.is_ok());
+
+    let refused = |r: Result<_, cognito_verify::http_auth::Refusal>| {
+        let r = r.unwrap_err();
+        (r.status().as_u16(), r.kind())
+    };
+    assert_eq!(
+        refused(verdict(auth.clone(), with_identity("user-2")).await),
+        (401, ErrorKind::IdentityMismatch)
+    );
+    assert_eq!(
+        refused(verdict(auth.clone(), vec![]).await),
+        (401, ErrorKind::MissingToken)
+    );
+    let two = vec![(DATA_HEADER, token.clone()), (DATA_HEADER, token.clone())];
+    assert_eq!(
+        refused(verdict(auth.clone(), two).await),
+        (400, ErrorKind::InvalidRequest)
+    );
+    let mut two_ids = with_identity("user-1");
+    two_ids.push((IDENTITY_HEADER, "user-1".to_owned()));
+    assert_eq!(
+        refused(verdict(auth.clone(), two_ids).await),
+        (400, ErrorKind::InvalidRequest)
+    );
+    let forged = format!("{}AAAA", &token[..token.len() - 4]);
+    let refusal = verdict(auth.clone(), vec![(DATA_HEADER, forged)])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refusal.status().as_u16(), refusal.kind()),
+        (401, ErrorKind::InvalidSignature)
+    );
+    assert_eq!(
+        refusal.alb_error().map(AlbError::kind),
+        Some(ErrorKind::InvalidSignature)
+    );
+    let response = auth.response(&refusal);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"app\", error=\"invalid_token\", error_description=\"token signature is invalid\""
+    );
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(
+        body,
+        json!({"error": "invalid_token", "kind": "invalid_signature"})
+    );
+
+    // Required: the identity header must be there; Ignore: it is not looked at.
+    let required = auth.clone().identity_check(IdentityCheck::Required);
+    assert_eq!(
+        refused(verdict(required.clone(), vec![(DATA_HEADER, token.clone())]).await),
+        (401, ErrorKind::IdentityMismatch)
+    );
+    assert!(verdict(required, with_identity("user-1")).await.is_ok());
+    let ignore = auth.clone().identity_check(IdentityCheck::Ignore);
+    assert!(verdict(ignore, with_identity("user-2")).await.is_ok());
+
+    // A key that cannot be fetched: 503 with Retry-After and no challenge.
+    let down = Setup::new().await;
+    down.server.set_fault(Fault::Status(500));
+    let auth = AlbAuth::new(down.verifier());
+    let refusal = verdict(auth.clone(), vec![(DATA_HEADER, down.alb.token().sign())])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refusal.status().as_u16(), refusal.kind()),
+        (503, ErrorKind::KeysUnavailable)
+    );
+    let response = auth.response(&refusal);
+    assert!(response.headers().get("www-authenticate").is_none());
+    assert!(response.headers().get("retry-after").is_some());
+}
