@@ -174,11 +174,31 @@ impl AlbAuth {
         }
     }
 
+    /// What a front end calls: [`authenticate`](Self::authenticate), and for a refusal its one
+    /// log event (with the request's method and path, never the token) and its
+    /// [`response`](Self::response).
+    pub async fn admit(&self, parts: &Parts) -> Result<AlbClaims, Box<AlbRefused>> {
+        self.authenticate(parts).await.map_err(|refusal| {
+            refusal.log(Some(parts.method.as_str()), Some(parts.uri.path()));
+            let response = self.response(&refusal);
+            Box::new(AlbRefused { refusal, response })
+        })
+    }
+
     /// The response to a refusal: the default JSON body (with a `"message"` when
     /// [`expose_detail`](Self::expose_detail) is on) and the refusal's headers.
     pub fn response(&self, refusal: &Refusal) -> http::Response<Vec<u8>> {
         refusal.default_response(self.inner.detail)
     }
+}
+
+/// A request [`AlbAuth::admit`] refused: the refusal (logged) and the response to send.
+#[derive(Debug)]
+pub struct AlbRefused {
+    /// Why: kind, status, `WWW-Authenticate`, `Retry-After`, the [`AlbError`] if any.
+    pub refusal: Refusal,
+    /// The answer: the refusal's status and headers, the JSON body.
+    pub response: http::Response<Vec<u8>>,
 }
 
 /// The request's one value of `name`: `Ok(None)` without one, `Err` with two or more.

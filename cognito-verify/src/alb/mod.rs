@@ -49,7 +49,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-pub use auth::{ACCESS_TOKEN_HEADER, AlbAuth, DATA_HEADER, IDENTITY_HEADER, IdentityCheck};
+pub use auth::{
+    ACCESS_TOKEN_HEADER, AlbAuth, AlbRefused, DATA_HEADER, IDENTITY_HEADER, IdentityCheck,
+};
 pub use config::AlbVerifierBuilder;
 pub use error::{AlbConfigError, AlbError, AlbKeyError};
 
