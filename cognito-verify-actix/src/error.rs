@@ -5,13 +5,13 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, ResponseError, web};
-use cognito_verify::http_auth::Refusal;
-use cognito_verify::{Error, ErrorKind, Requirement};
+use cognito_verify::alb::AlbRefused;
+use cognito_verify::http_auth::{Refusal, request_parts};
+use cognito_verify::{Error, ErrorKind, Requirement, Verified};
 use futures_util::FutureExt as _;
 use futures_util::future::{LocalBoxFuture, Shared};
 
 use crate::CognitoAuth;
-use cognito_verify::Verified;
 
 /// Why a request was refused: a core [`Refusal`] (400 `invalid_request`, 401, 403, 503, or 500
 /// `not_configured` when no [`CognitoAuth`] is registered), answered as the settings say
@@ -21,7 +21,7 @@ use cognito_verify::Verified;
 #[derive(Debug)]
 pub struct AuthError {
     refusal: Box<Refusal>,
-    auth: Option<CognitoAuth>,
+    response: Box<http::Response<Vec<u8>>>,
 }
 
 impl AuthError {
@@ -32,10 +32,10 @@ impl AuthError {
         req: Option<&HttpRequest>,
     ) -> Self {
         refusal.log(req.map(|r| r.method().as_str()), req.map(HttpRequest::path));
-        AuthError {
-            refusal: Box::new(refusal),
-            auth: auth.cloned(),
-        }
+        let response =
+            auth.map_or_else(|| refusal.default_response(false), |a| a.response(&refusal));
+        let (refusal, response) = (Box::new(refusal), Box::new(response));
+        AuthError { refusal, response }
     }
 
     /// The refusal of `error` answered with these settings, exactly as the extractors and the
@@ -64,6 +64,15 @@ impl From<Refusal> for AuthError {
     }
 }
 
+impl From<Box<AlbRefused>> for AuthError {
+    /// An ALB request's refusal and response, made (and logged) by [`AlbAuth::admit`](cognito_verify::alb::AlbAuth::admit).
+    fn from(refused: Box<AlbRefused>) -> Self {
+        let AlbRefused { refusal, response } = *refused;
+        let (refusal, response) = (Box::new(refusal), Box::new(response));
+        AuthError { refusal, response }
+    }
+}
+
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.refusal.fmt(f)
@@ -83,13 +92,8 @@ impl ResponseError for AuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let response = match &self.auth {
-            Some(auth) => auth.response(&self.refusal),
-            None => self.refusal.default_response(false),
-        };
-        let (head, body) = response.into_parts();
         let mut builder = HttpResponse::build(self.status_code());
-        for (name, value) in &head.headers {
+        for (name, value) in self.response.headers() {
             let name = HeaderName::from_bytes(name.as_str().as_bytes());
             let value = HeaderValue::from_bytes(value.as_bytes());
             // Both crates accept the same names and values; nothing is dropped.
@@ -97,36 +101,33 @@ impl ResponseError for AuthError {
                 builder.append_header((name, value));
             }
         }
-        builder.body(body)
+        builder.body(self.response.body().clone())
     }
 }
 
 /// The settings for this request: those an [`Authenticate`](crate::Authenticate) middleware
 /// with its own settings left in the extensions, else `app_data` (bare or in `web::Data`).
 pub(crate) fn auth_of(req: &HttpRequest) -> Result<CognitoAuth, AuthError> {
-    let found = req.extensions().get::<CognitoAuth>().cloned().or_else(|| {
-        let data = req
-            .app_data::<web::Data<CognitoAuth>>()
-            .map(|d| d.get_ref());
-        req.app_data::<CognitoAuth>().or(data).cloned()
-    });
+    let found = req.extensions().get::<CognitoAuth>().cloned();
+    found.map_or_else(|| app_data(req), Ok)
+}
+
+/// The `T` in `app_data`, bare or in `web::Data` (500 `not_configured` without one).
+pub(crate) fn app_data<T: Clone + 'static>(req: &HttpRequest) -> Result<T, AuthError> {
+    let data = req.app_data::<web::Data<T>>().map(|d| d.get_ref());
+    let found = req.app_data::<T>().or(data).cloned();
     found.ok_or_else(|| AuthError::new(Refusal::not_configured(), None, Some(req)))
 }
 
-/// The request as the core reads it: method, URI and headers. (actix-web 4 is on `http` 0.2;
-/// every method, URI, name and value it accepted is valid in `http` 1 too.)
-fn parts_of(req: &HttpRequest) -> http::request::Parts {
-    let mut request = http::Request::new(());
-    *request.method_mut() =
-        http::Method::from_bytes(req.method().as_str().as_bytes()).unwrap_or_default();
-    *request.uri_mut() = req.uri().to_string().parse().unwrap_or_default();
-    for (name, value) in req.headers() {
-        let name = http::HeaderName::from_bytes(name.as_str().as_bytes());
-        if let (Ok(name), Ok(value)) = (name, http::HeaderValue::from_bytes(value.as_bytes())) {
-            request.headers_mut().append(name, value);
-        }
-    }
-    request.into_parts().0
+/// The request as the core reads it (actix-web 4 is on `http` 0.2): method, URI and headers.
+pub(crate) fn parts_of(req: &HttpRequest) -> http::request::Parts {
+    let headers = req.headers().iter();
+    let headers = headers.map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
+    request_parts(
+        req.method().as_str().as_bytes(),
+        &req.uri().to_string(),
+        headers,
+    )
 }
 
 type Outcome = Shared<LocalBoxFuture<'static, Result<Option<Verified>, Refusal>>>;

@@ -4,12 +4,13 @@ use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
+use cognito_verify::alb::{AlbAuth, AlbClaims};
 use cognito_verify::{AccessClaims, Error, IdClaims, Requirement, Verified};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::CognitoAuth;
-use crate::error::{AuthError, auth_of, authenticate};
+use crate::error::{AuthError, app_data, auth_of, authenticate, parts_of};
 
 /// What an extractor makes of a verified token: implemented by [`AccessToken`], [`IdToken`],
 /// [`Claims`] and [`Authenticated`]; implement it for your own type to extract it through
@@ -117,6 +118,7 @@ newtype!(AccessToken, AccessClaims);
 newtype!(IdToken, IdClaims);
 newtype!(Claims<T>, T);
 newtype!(Optional<T>, Option<T>);
+newtype!(AlbIdentity, AlbClaims);
 
 impl FromVerified for AccessToken {
     fn from_verified(verified: &Verified, _: &CognitoAuth) -> Result<Self, Error> {
@@ -153,11 +155,10 @@ async fn extract<T: FromVerified>(
     };
     match T::from_verified(&verified, &auth) {
         Ok(value) => Ok((Some(value), auth)),
-        Err(error) => Err(AuthError::new(
-            auth.refuse(error, None),
-            Some(&auth),
-            Some(req),
-        )),
+        Err(error) => {
+            let refusal = auth.refuse(error, None);
+            Err(AuthError::new(refusal, Some(&auth), Some(req)))
+        }
     }
 }
 
@@ -165,11 +166,10 @@ async fn extract<T: FromVerified>(
 async fn require<T: FromVerified>(req: HttpRequest) -> Result<T, AuthError> {
     match extract(&req).await? {
         (Some(value), _) => Ok(value),
-        (None, auth) => Err(AuthError::new(
-            auth.missing_token(),
-            Some(&auth),
-            Some(&req),
-        )),
+        (None, auth) => {
+            let refusal = auth.missing_token();
+            Err(AuthError::new(refusal, Some(&auth), Some(&req)))
+        }
     }
 }
 
@@ -198,5 +198,23 @@ impl<T: FromVerified + 'static> FromRequest for Optional<T> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { Ok(Optional(extract::<T>(&req).await?.0)) })
+    }
+}
+
+/// The claims of the request's ALB token (`x-amzn-oidc-data`), checked by the [`AlbAuth`] in
+/// `app_data` (bare or in `web::Data`; 500 `not_configured` without one) by its rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbIdentity(pub AlbClaims);
+
+impl FromRequest for AlbIdentity {
+    type Error = AuthError;
+    type Future = LocalBoxFuture<'static, Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let auth = app_data::<AlbAuth>(&req)?;
+            Ok(AlbIdentity(auth.admit(&parts_of(&req)).await?))
+        })
     }
 }

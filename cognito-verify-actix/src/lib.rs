@@ -8,7 +8,8 @@
 //! [`App::app_data`](actix_web::App::app_data); take [`AccessToken`], [`IdToken`],
 //! [`Claims<T>`](Claims), [`Authenticated`] or [`Optional<T>`](Optional) in handlers; wrap
 //! routes in the [`Authenticate`] middleware to require a token, scopes or groups (of an
-//! access token). Refusals are [`AuthError`]s, each logged once without the token.
+//! access token). Refusals are [`AuthError`]s, each logged once without the token. Behind an ALB
+//! that authenticates users, [`AlbIdentity`] gives the verified `x-amzn-oidc-data`.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, web};
@@ -21,10 +22,8 @@
 //!
 //! #[actix_web::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let verifier = Verifier::builder()
-//!         .pool(Pool::new("eu-west-1_AbCdEf123").client_id("1example23456789"))
-//!         .token_use(TokenUse::Access)
-//!         .build()?;
+//!     let pool = Pool::new("eu-west-1_AbCdEf123").client_id("1example23456789");
+//!     let verifier = Verifier::builder().pool(pool).token_use(TokenUse::Access).build()?;
 //!     let auth = CognitoAuth::new(verifier).realm("orders-api");
 //!     HttpServer::new(move || {
 //!         let admins = Authenticate::required().require_groups(Requirement::any_of(["admin"]));
@@ -45,6 +44,7 @@ mod extract;
 mod middleware;
 
 pub use error::AuthError;
+pub use extract::AlbIdentity;
 pub use extract::{AccessToken, Authenticated, Claims, FromVerified, IdToken, Optional};
 pub use middleware::{Authenticate, AuthenticateMiddleware};
 

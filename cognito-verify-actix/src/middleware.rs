@@ -28,7 +28,7 @@ pub struct Authenticate {
     rules: Arc<Rules>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Rules {
     optional: bool,
     requirements: Requirements,
@@ -48,14 +48,8 @@ impl Authenticate {
     }
 
     fn new(optional: bool) -> Self {
-        let rules = Rules {
-            optional,
-            requirements: Requirements::new(),
-            auth: None,
-        };
-        Authenticate {
-            rules: Arc::new(rules),
-        }
+        let rules = Arc::<Rules>::default();
+        Authenticate { rules }.edit(|r| r.optional = optional)
     }
 
     fn edit(mut self, f: impl FnOnce(&mut Rules)) -> Self {
@@ -96,10 +90,8 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         if let Err(error) = self.rules.requirements.validate() {
-            tracing::error!(
-                kind = error.kind().as_str(),
-                "Authenticate: {error}; it could never be met"
-            );
+            let kind = error.kind().as_str();
+            tracing::error!(kind, "Authenticate: {error}; it could never be met");
             return ready(Err(()));
         }
         let (service, rules) = (Rc::new(service), Arc::clone(&self.rules));

@@ -5,21 +5,16 @@ use std::ops::Deref;
 use axum::body::Body;
 use axum::response::Response;
 use cognito_verify::http_auth::{HttpAuth, Refusal, Requirements};
-use cognito_verify::{ConfigError, Requirement, Verifier};
+use cognito_verify::{ConfigError, Requirement};
 use http::request::Parts;
 
 use crate::layer::CognitoAuthLayer;
 
 /// The verifier and how to use it over HTTP (a [`HttpAuth`]: token source, realm, body), for
 /// the extractors (in the router state, or reached with [`FromRef`](axum::extract::FromRef))
-/// and the layers. Derefs to the [`HttpAuth`]; cheap to clone (one reference count).
-///
-/// ```
-/// # use cognito_verify::http_auth::HttpAuth;
-/// # fn f(verifier: cognito_verify::Verifier) {
-/// let auth = cognito_verify_axum::CognitoAuth::new(HttpAuth::new(verifier).realm("orders"));
-/// # let _ = auth; }
-/// ```
+/// and the layers, e.g. `CognitoAuth::new(HttpAuth::new(verifier).realm("orders"))`. Derefs to
+/// the [`HttpAuth`] (its [`verifier`](HttpAuth::verifier), …); cheap to clone (one reference
+/// count).
 #[derive(Debug, Clone)]
 pub struct CognitoAuth {
     pub(crate) http: HttpAuth,
@@ -44,11 +39,6 @@ impl CognitoAuth {
     /// `Authorization: Bearer`, no realm is sent, refusals have a JSON body without detail.
     pub fn new(auth: impl Into<HttpAuth>) -> Self {
         CognitoAuth { http: auth.into() }
-    }
-
-    /// The verifier.
-    pub fn verifier(&self) -> &Verifier {
-        self.http.verifier()
     }
 
     /// A layer that lets through only requests with a valid token, and puts its
@@ -81,9 +71,6 @@ impl CognitoAuth {
 /// The axum response to a refusal, after its log event (with the request's method and path).
 pub(crate) fn respond(auth: Option<&HttpAuth>, refusal: &Refusal, parts: &Parts) -> Response {
     refusal.log(Some(parts.method.as_str()), Some(parts.uri.path()));
-    let response = match auth {
-        Some(auth) => auth.response(refusal),
-        None => refusal.default_response(false),
-    };
+    let response = auth.map_or_else(|| refusal.default_response(false), |a| a.response(refusal));
     response.map(Body::from)
 }

@@ -5,6 +5,7 @@ use std::ops::Deref;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
+use cognito_verify::alb::{AlbAuth, AlbClaims, AlbRefused};
 use cognito_verify::http_auth::{HttpAuth, Refusal};
 use cognito_verify::{AccessClaims, Error, ErrorKind, IdClaims, Verified};
 use http::StatusCode;
@@ -51,9 +52,8 @@ where
     S: AuthState + Sync,
 {
     let mark = parts.extensions.get::<LayerMark>().map(|m| m.0.clone());
-    let auth = match mark.or_else(|| state.cognito_auth().map(|a| a.http)) {
-        Some(auth) => auth,
-        None => return Err(AuthRejection::new(Refusal::not_configured(), None, parts)),
+    let Some(auth) = mark.or_else(|| state.cognito_auth().map(|a| a.http)) else {
+        return Err(AuthRejection::new(Refusal::not_configured(), None, parts));
     };
     if let Some(verified) = parts.extensions.get::<Verified>() {
         return Ok((Some(verified.clone()), auth));
@@ -85,11 +85,10 @@ where
     let (verified, auth) = resolve(parts, state).await?;
     match verified.as_ref().map(pick).transpose() {
         Ok(value) => Ok((value, auth)),
-        Err(error) => Err(AuthRejection::new(
-            auth.refuse(error, None),
-            Some(auth),
-            parts,
-        )),
+        Err(error) => {
+            let refusal = auth.refuse(error, None);
+            Err(AuthRejection::new(refusal, Some(auth), parts))
+        }
     }
 }
 
@@ -212,10 +211,7 @@ extractor!(Authenticated, Verified, |v: &Verified| Ok(v.clone()));
 ///
 /// ```
 /// #[derive(serde::Deserialize)]
-/// struct Tenant {
-///     #[serde(rename = "custom:tenant")]
-///     tenant: String,
-/// }
+/// struct Tenant { #[serde(rename = "custom:tenant")] tenant: String }
 ///
 /// async fn handler(cognito_verify_axum::Claims(me): cognito_verify_axum::Claims<Tenant>) -> String {
 ///     me.tenant
@@ -227,3 +223,27 @@ extractor!(Authenticated, Verified, |v: &Verified| Ok(v.clone()));
 #[derive(Debug, Clone)]
 pub struct Claims<T>(pub T);
 extractor!(Claims<T: DeserializeOwned>, T, Verified::deserialize::<T>);
+
+/// The claims of the request's ALB token (`x-amzn-oidc-data`, e.g. `AlbIdentity(claims)`),
+/// checked by the [`AlbAuth`] in the router state (reached with [`FromRef`]) by its rules.
+#[derive(Debug, Clone)]
+pub struct AlbIdentity(pub AlbClaims);
+
+impl<S: Send + Sync> FromRequestParts<S> for AlbIdentity
+where
+    AlbAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthRejection> {
+        Ok(AlbIdentity(AlbAuth::from_ref(state).admit(parts).await?))
+    }
+}
+
+impl From<Box<AlbRefused>> for AuthRejection {
+    fn from(refused: Box<AlbRefused>) -> Self {
+        let AlbRefused { refusal, response } = *refused;
+        let response = response.map(Into::into);
+        AuthRejection { refusal, response }
+    }
+}

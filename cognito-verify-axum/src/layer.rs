@@ -24,10 +24,8 @@ use crate::auth::respond;
 #[derive(Clone)]
 pub(crate) struct LayerMark(pub(crate) HttpAuth);
 
-/// A [`Layer`] that authenticates requests. Made by [`CognitoAuth::layer`](crate::CognitoAuth::layer),
-/// [`optional_layer`](crate::CognitoAuth::optional_layer),
-/// [`require_scopes`](crate::CognitoAuth::require_scopes) and
-/// [`require_groups`](crate::CognitoAuth::require_groups).
+/// A [`Layer`] that authenticates requests, made by [`CognitoAuth`](crate::CognitoAuth)'s
+/// `layer`, `optional_layer`, `require_scopes` and `require_groups`.
 ///
 /// A request with a valid token goes on with its [`Verified`] in the extensions; otherwise the
 /// layer answers (400, 401, 403 or 503). When a [`Verified`] is already in the extensions (an
@@ -124,13 +122,9 @@ impl Guard {
         };
         let guard = self.clone();
         Either::Right(Box::pin(async move {
-            let checked = match guard.auth.verify(&token).await {
-                Ok(verified) => guard
-                    .requirements
-                    .check(&guard.auth, &verified)
-                    .map(|()| verified),
-                Err(refusal) => Err(refusal),
-            };
+            let (auth, requirements) = (&guard.auth, &guard.requirements);
+            let checked = (auth.verify(&token).await)
+                .and_then(|verified| requirements.check(auth, &verified).map(|()| verified));
             match checked {
                 Ok(verified) => {
                     parts.extensions.insert(verified);

@@ -8,6 +8,7 @@
 //! behind a layer; `Option<AccessToken>` is `None` without a token, a token that is not valid is
 //! refused), and the **layers** [`CognitoAuth::layer`], [`CognitoAuth::optional_layer`],
 //! [`CognitoAuth::require_scopes`] and [`CognitoAuth::require_groups`] (access tokens only).
+//! Behind an ALB that authenticates users, [`AlbIdentity`] gives the verified `x-amzn-oidc-data`.
 //!
 //! ```
 //! use axum::Router;
@@ -27,17 +28,13 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let issuer = TestIssuer::new(); // a local stand-in for a user pool (feature `testing`)
 //! let jwks = JwksServer::start(issuer.jwks_json()).await?;
-//! let verifier = Verifier::builder()
-//!     .pool(issuer.pool().jwks_uri(jwks.url()))
-//!     .token_use(TokenUse::Access)
-//!     .build()?;
+//! let pool = issuer.pool().jwks_uri(jwks.url());
+//! let verifier = Verifier::builder().pool(pool).token_use(TokenUse::Access).build()?;
 //! let auth = CognitoAuth::new(verifier);
+//! let orders = auth.require_scopes(Requirement::any_of(["orders/read"]))?;
 //! let app = Router::new()
 //!     .route("/me", get(me))
-//!     .route(
-//!         "/orders",
-//!         get(me).route_layer(auth.require_scopes(Requirement::any_of(["orders/read"]))?),
-//!     )
+//!     .route("/orders", get(me).route_layer(orders))
 //!     .with_state(auth);
 //!
 //! let get = |path: &str, token: &str| {
@@ -55,6 +52,7 @@ mod extract;
 mod layer;
 
 pub use auth::CognitoAuth;
+pub use extract::AlbIdentity;
 pub use extract::{AccessToken, AuthRejection, AuthState, Authenticated, Claims, IdToken};
 pub use layer::{CognitoAuthLayer, CognitoAuthService, ResponseFuture};
 

@@ -74,8 +74,9 @@ macro_rules! kinds {
 }
 
 kinds! {
-    /// Every stable kind of refusal, in one place: the verifier's [`Error`]s and the HTTP
-    /// front ends' own (`missing_token`, `invalid_request`, `not_configured`). The names
+    /// Every stable kind of refusal, in one place: the verifier's [`Error`]s, the ALB
+    /// verifier's [`AlbError`](crate::alb::AlbError)s and the HTTP front ends' own
+    /// (`missing_token`, `invalid_request`, `not_configured`). The names
     /// ([`as_str`](Self::as_str)) never change; new kinds may be added.
     ErrorKind("The stable snake_case name, for logs, metrics and API bodies.") {
         /// [`Error::TokenTooLarge`].
@@ -119,6 +120,15 @@ kinds! {
         InsufficientGroup => "insufficient_group",
         /// [`Error::KeysUnavailable`].
         KeysUnavailable => "keys_unavailable",
+        /// [`AlbError::InvalidKid`](crate::alb::AlbError::InvalidKid): an ALB token's `kid` is
+        /// not a UUID.
+        InvalidKid => "invalid_kid",
+        /// [`AlbError::InvalidSigner`](crate::alb::AlbError::InvalidSigner): an ALB token was
+        /// signed by a load balancer that is not configured.
+        InvalidSigner => "invalid_signer",
+        /// [`AlbError::IdentityMismatch`](crate::alb::AlbError::IdentityMismatch):
+        /// `x-amzn-oidc-identity` is not the verified ALB token's `sub`.
+        IdentityMismatch => "identity_mismatch",
         /// An HTTP request carried no token (401 without an `error` attribute).
         MissingToken => "missing_token",
         /// An HTTP request carried more than one credential (400 `invalid_request`).
@@ -652,7 +662,8 @@ pub enum ConfigError {
 }
 
 kinds! {
-    /// The stable kind of a [`ConfigError`].
+    /// The stable kind of a [`ConfigError`] or an
+    /// [`AlbConfigError`](crate::alb::AlbConfigError).
     ConfigErrorKind("The stable snake_case name, for logs, metrics and API bodies.") {
         /// [`ConfigError::NoPools`].
         NoPools => "no_pools",
@@ -684,6 +695,14 @@ kinds! {
         AsyncHook => "async_hook",
         /// [`ConfigError::InvalidGrpcName`].
         InvalidGrpcName => "invalid_grpc_name",
+        /// [`AlbConfigError::NoLoadBalancer`](crate::alb::AlbConfigError::NoLoadBalancer).
+        NoLoadBalancer => "no_load_balancer",
+        /// [`AlbConfigError::InvalidArn`](crate::alb::AlbConfigError::InvalidArn).
+        InvalidArn => "invalid_arn",
+        /// [`AlbConfigError::MixedRegions`](crate::alb::AlbConfigError::MixedRegions).
+        MixedRegions => "mixed_regions",
+        /// [`AlbConfigError::MissingIssuer`](crate::alb::AlbConfigError::MissingIssuer).
+        MissingIssuer => "missing_issuer",
     }
 }
 

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use cognito_verify::ErrorClass;
 use cognito_verify::ManualClock;
 use cognito_verify::alb::defaults::{
     DEFAULT_KEY_COOLDOWN, DEFAULT_KEY_MAX_STALENESS, DEFAULT_KEY_REFRESH_INTERVAL,
@@ -15,6 +14,7 @@ use cognito_verify::testing::Fault;
 use cognito_verify::testing::alb::{
     AlbKeyServer, AlbTestKey, TestAlb, b64_padded, p384_public_key_pem, rsa_public_key_pem,
 };
+use cognito_verify::{ConfigErrorKind, ErrorClass, ErrorKind};
 use serde_json::json;
 
 /// 2023-11-14T22:13:20Z: the fixed "now" of the tests.
@@ -52,7 +52,11 @@ impl Setup {
 }
 
 async fn kind(verifier: &AlbVerifier, token: &str) -> Result<(), &'static str> {
-    verifier.verify(token).await.map(drop).map_err(|e| e.kind())
+    verifier
+        .verify(token)
+        .await
+        .map(drop)
+        .map_err(|e| e.kind().as_str())
 }
 
 /// Waits (up to 10 s) until `probe` holds, checking every 10 ms: for background work whose end
@@ -128,10 +132,10 @@ async fn checks_the_identity_header_against_sub() {
     let mismatch = claims.check_identity("user-2").unwrap_err();
     assert_eq!(
         (mismatch.kind(), mismatch.class()),
-        ("identity_mismatch", ErrorClass::InvalidToken)
+        (ErrorKind::IdentityMismatch, ErrorClass::InvalidToken)
     );
     assert_eq!(
-        claims.check_identity("").map_err(|e| e.kind()),
+        claims.check_identity("").map_err(|e| e.kind().as_str()),
         Err("identity_mismatch")
     );
 }
@@ -545,7 +549,7 @@ async fn a_missing_key_is_an_unknown_kid_remembered_for_the_cooldown() {
         let error = verifier.verify(&token).await.unwrap_err();
         assert_eq!(
             (error.kind(), error.class()),
-            ("unknown_kid", ErrorClass::InvalidToken),
+            (ErrorKind::UnknownKid, ErrorClass::InvalidToken),
             "HTTP {status}"
         );
         assert_eq!(s.server.fetch_count(), 1);
@@ -595,7 +599,7 @@ async fn key_endpoint_failures_are_keys_unavailable() {
         let error = verifier.verify(&s.alb.token().sign()).await.unwrap_err();
         assert_eq!(
             (error.kind(), error.class()),
-            ("keys_unavailable", ErrorClass::KeysUnavailable),
+            (ErrorKind::KeysUnavailable, ErrorClass::KeysUnavailable),
             "{what}: {error}"
         );
         assert!(error.retry_after().is_some(), "{what}");
@@ -618,7 +622,7 @@ async fn key_endpoint_failures_are_keys_unavailable() {
         }
         // No fetch again before the cooldown has passed: the same answer, from memory.
         let again = verifier.verify(&s.alb.token().sign()).await.unwrap_err();
-        assert_eq!(again.kind(), "keys_unavailable", "{what}");
+        assert_eq!(again.kind(), ErrorKind::KeysUnavailable, "{what}");
         assert_eq!(verifier.key_fetch_count(), 1, "{what}");
     }
 }
@@ -670,7 +674,7 @@ async fn a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
     assert!(
         results
             .iter()
-            .all(|r| r.as_ref().err().map(AlbError::kind) == Some("unknown_kid")),
+            .all(|r| r.as_ref().err().map(AlbError::kind) == Some(ErrorKind::UnknownKid)),
         "every forgery is a 401, none a 503"
     );
     assert_eq!(s.server.fetch_count(), 3, "one fetch for 200 new kids");
@@ -697,7 +701,13 @@ async fn concurrent_requests_for_a_new_kid_share_one_fetch() {
     let tokens: Vec<String> = (0..32).map(|_| s.alb.token().sign()).collect();
     let results = futures_util::future::join_all(tokens.iter().map(|t| {
         let verifier = verifier.clone();
-        async move { verifier.verify(t).await.map(drop).map_err(|e| e.kind()) }
+        async move {
+            verifier
+                .verify(t)
+                .await
+                .map(drop)
+                .map_err(|e| e.kind().as_str())
+        }
     }))
     .await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
@@ -774,5 +784,109 @@ async fn builds_refuse_arns_of_two_regions() {
         .alb_arn(s.alb.signer().replace("us-east-1", "eu-west-1"))
         .build()
         .unwrap_err();
-    assert_eq!(error.kind(), "mixed_regions");
+    assert_eq!(error.kind(), ConfigErrorKind::MixedRegions);
+    assert_eq!(error.kind().as_str(), "mixed_regions");
+}
+
+/// `AlbAuth` over `http::request::Parts`: the headers' rules and the refusals' answers.
+#[tokio::test]
+async fn alb_auth_reads_the_headers_and_answers_refusals() {
+    use cognito_verify::alb::{AlbAuth, DATA_HEADER, IDENTITY_HEADER, IdentityCheck};
+    let s = Setup::new().await;
+    let auth = AlbAuth::new(s.verifier()).realm("app");
+    let token = s.alb.token().claim("sub", "user-1").sign();
+    let parts = |headers: &[(&str, &str)]| {
+        let mut request = http::Request::get("/");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    };
+    let verdict = |auth: AlbAuth, headers: Vec<(&'static str, String)>| async move {
+        let list: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        auth.authenticate(&parts(&list)).await
+    };
+
+    let claims = verdict(auth.clone(), vec![(DATA_HEADER, token.clone())])
+        .await
+        .unwrap();
+    assert_eq!(claims.sub(), "user-1");
+    let with_identity = |id: &str| {
+        vec![
+            (DATA_HEADER, token.clone()),
+            (IDENTITY_HEADER, id.to_owned()),
+        ]
+    };
+    assert!(verdict(auth.clone(), with_identity("user-1")).await.is_ok());
+
+    let refused = |r: Result<_, cognito_verify::http_auth::Refusal>| {
+        let r = r.unwrap_err();
+        (r.status().as_u16(), r.kind())
+    };
+    assert_eq!(
+        refused(verdict(auth.clone(), with_identity("user-2")).await),
+        (401, ErrorKind::IdentityMismatch)
+    );
+    assert_eq!(
+        refused(verdict(auth.clone(), vec![]).await),
+        (401, ErrorKind::MissingToken)
+    );
+    let two = vec![(DATA_HEADER, token.clone()), (DATA_HEADER, token.clone())];
+    assert_eq!(
+        refused(verdict(auth.clone(), two).await),
+        (400, ErrorKind::InvalidRequest)
+    );
+    let mut two_ids = with_identity("user-1");
+    two_ids.push((IDENTITY_HEADER, "user-1".to_owned()));
+    assert_eq!(
+        refused(verdict(auth.clone(), two_ids).await),
+        (400, ErrorKind::InvalidRequest)
+    );
+    let forged = format!("{}AAAA", &token[..token.len() - 4]);
+    let refusal = verdict(auth.clone(), vec![(DATA_HEADER, forged)])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refusal.status().as_u16(), refusal.kind()),
+        (401, ErrorKind::InvalidSignature)
+    );
+    assert_eq!(
+        refusal.alb_error().map(AlbError::kind),
+        Some(ErrorKind::InvalidSignature)
+    );
+    let response = auth.response(&refusal);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"app\", error=\"invalid_token\", error_description=\"token signature is invalid\""
+    );
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(
+        body,
+        json!({"error": "invalid_token", "kind": "invalid_signature"})
+    );
+
+    // Required: the identity header must be there; Ignore: it is not looked at.
+    let required = auth.clone().identity_check(IdentityCheck::Required);
+    assert_eq!(
+        refused(verdict(required.clone(), vec![(DATA_HEADER, token.clone())]).await),
+        (401, ErrorKind::IdentityMismatch)
+    );
+    assert!(verdict(required, with_identity("user-1")).await.is_ok());
+    let ignore = auth.clone().identity_check(IdentityCheck::Ignore);
+    assert!(verdict(ignore, with_identity("user-2")).await.is_ok());
+
+    // A key that cannot be fetched: 503 with Retry-After and no challenge.
+    let down = Setup::new().await;
+    down.server.set_fault(Fault::Status(500));
+    let auth = AlbAuth::new(down.verifier());
+    let refusal = verdict(auth.clone(), vec![(DATA_HEADER, down.alb.token().sign())])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refusal.status().as_u16(), refusal.kind()),
+        (503, ErrorKind::KeysUnavailable)
+    );
+    let response = auth.response(&refusal);
+    assert!(response.headers().get("www-authenticate").is_none());
+    assert!(response.headers().get("retry-after").is_some());
 }

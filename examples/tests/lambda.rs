@@ -64,7 +64,7 @@ fn cargo() -> Command {
         let dirs = std::iter::once(PathBuf::from(dir.trim())).chain(std::env::split_paths(&path));
         std::env::join_paths(dirs).expect("a PATH")
     });
-    let mut command = cargo();
+    let mut command = Command::new("cargo");
     command.env("PATH", path);
     command
 }

@@ -5,7 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use cognito_verify::testing::{JwksServer, TestIssuer};
+use cognito_verify::testing::alb::{AlbKeyServer, AlbTestKey, TestAlb};
+use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
 use tokio::io::AsyncWriteExt as _;
 use tokio::process::Command;
 
@@ -432,4 +433,359 @@ async fn a_closed_stdout_after_a_verified_token_exits_4_and_says_so() {
             "{stderr}"
         );
     }
+}
+
+/// ALB mode: an ALB stand-in and its per-kid key endpoint on loopback.
+struct AlbFixture {
+    alb: TestAlb,
+    keys: AlbKeyServer,
+}
+
+impl AlbFixture {
+    async fn new() -> Self {
+        let alb = TestAlb::new();
+        let keys = AlbKeyServer::start().await.unwrap();
+        keys.add_key(alb.signing_key());
+        AlbFixture { alb, keys }
+    }
+
+    /// `--alb-arn`, `--issuer`, `--client-id` and `--jwks-uri` for this ALB.
+    fn base(&self) -> Vec<OsString> {
+        args(&[
+            "--alb-arn",
+            self.alb.signer(),
+            "--issuer",
+            self.alb.issuer(),
+            "--client-id",
+            self.alb.app_client_id(),
+            "--jwks-uri",
+            &self.keys.base_url(),
+        ])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_mode_verifies_a_token_and_prints_its_payload_claims() {
+    let f = AlbFixture::new().await;
+    let token = f.alb.token().claim("email", "jane@example.com").sign();
+    let r = run(&with(f.base(), &[&token]), None).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1, "one JSON object on one line");
+    let claims: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(claims["email"], "jane@example.com");
+    assert_eq!(claims["iss"], f.alb.issuer());
+    assert!(
+        claims.get("signer").is_none(),
+        "the payload, not the header"
+    );
+    // From stdin (trimmed), with --any-client and a second ARN of the region.
+    let other_arn = f.alb.signer().replace("test-alb", "other-alb");
+    let a = args(&[
+        "--alb-arn",
+        &other_arn,
+        "--alb-arn",
+        f.alb.signer(),
+        "--issuer",
+        f.alb.issuer(),
+        "--any-client",
+        "--jwks-uri",
+        &f.keys.base_url(),
+        "-",
+    ]);
+    let r = run(&a, Some(&format!("  {token}\n"))).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_mode_rejections_name_their_kind() {
+    let f = AlbFixture::new().await;
+    let stranger = AlbTestKey::generate();
+    let forged = f.alb.token().signed_with(&stranger).sign();
+    let other_arn = f.alb.signer().replace("test-alb", "other-alb");
+    let wrong_signer = f.alb.token().header("signer", other_arn).sign();
+    let other_client = f.alb.token().header("client", "someone-else").sign();
+    let expired = f.alb.token().expires_in(-600).sign();
+    let cases: Vec<(Vec<OsString>, &str)> = vec![
+        (with(f.base(), &[&forged]), "invalid_signature"),
+        (with(f.base(), &[&wrong_signer]), "invalid_signer"),
+        (with(f.base(), &[&other_client]), "invalid_client"),
+        (with(f.base(), &[&expired]), "expired"),
+        (
+            with(f.base(), &["--now", "4102444800", &f.alb.token().sign()]),
+            "expired",
+        ),
+        (
+            with(f.base(), &[&f.alb.token().kid("../../etc").sign()]),
+            "invalid_kid",
+        ),
+        (with(f.base(), &["not-a-token"]), "malformed_token"),
+        (
+            with(
+                f.base(),
+                &[&format!("{token}\n", token = f.alb.token().sign())],
+            ),
+            "malformed_token",
+        ),
+    ];
+    for (a, kind) in cases {
+        let r = run(&a, None).await;
+        assert_eq!(r.code, 1, "{kind}: {}", r.stderr);
+        assert!(
+            first_line(&r.stderr).starts_with(&format!("rejected: {kind}: ")),
+            "{kind}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stdout, "", "{kind}");
+    }
+    // Options that make them pass.
+    assert_eq!(
+        run(&with(f.base(), &["--leeway", "900", &expired]), None)
+            .await
+            .code,
+        0
+    );
+    let any_client = args(&[
+        "--alb-arn",
+        f.alb.signer(),
+        "--issuer",
+        f.alb.issuer(),
+        "--any-client",
+        "--jwks-uri",
+        &f.keys.base_url(),
+        &other_client,
+    ]);
+    assert_eq!(run(&any_client, None).await.code, 0);
+    // A kid the endpoint does not have (404) is a rejection, not "keys unavailable".
+    let unknown = AlbTestKey::generate();
+    let token = f
+        .alb
+        .token()
+        .kid(unknown.kid())
+        .signed_with(&unknown)
+        .sign();
+    let r = run(&with(f.base(), &[&token]), None).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        first_line(&r.stderr).starts_with("rejected: unknown_kid: "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_mode_a_non_utf8_argument_is_a_rejected_token() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let f = AlbFixture::new().await;
+    let mut a = f.base();
+    a.push(OsString::from_vec(b"eyJ\xff\xfe.x.y".to_vec()));
+    let r = run(&a, None).await;
+    assert_eq!(r.code, 1);
+    assert!(
+        first_line(&r.stderr).starts_with("rejected: malformed_token: "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_mode_an_unavailable_key_exits_3() {
+    let f = AlbFixture::new().await;
+    f.keys.set_fault(Fault::Status(500));
+    let r = run(&with(f.base(), &[&f.alb.token().sign()]), None).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        first_line(&r.stderr).starts_with("rejected: keys_unavailable: "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(f.keys.fetch_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_mode_usage_errors_and_mixed_options_exit_2() {
+    let f = AlbFixture::new().await;
+    let token = f.alb.token().sign();
+    let arn = f.alb.signer();
+    let issuer = f.alb.issuer();
+    let cases = [
+        // Cognito-mode options with --alb-arn.
+        with(f.base(), &["--user-pool-id", "us-east-1_TestPool1", &token]),
+        with(f.base(), &["--token-use", "access", &token]),
+        with(f.base(), &["--scope", "openid", &token]),
+        with(f.base(), &["--group", "admin", &token]),
+        // Missing or conflicting settings.
+        args(&["--alb-arn", arn, "--client-id", "c", &token]),
+        args(&["--alb-arn", arn, "--issuer", issuer, &token]),
+        args(&[
+            "--alb-arn",
+            arn,
+            "--issuer",
+            issuer,
+            "--client-id",
+            "c",
+            "--any-client",
+            &token,
+        ]),
+        args(&[
+            "--alb-arn",
+            "arn:aws:s3:::bucket",
+            "--issuer",
+            issuer,
+            "--any-client",
+            &token,
+        ]),
+        args(&[
+            "--alb-arn",
+            arn,
+            "--alb-arn",
+            &arn.replace("us-east-1", "eu-west-1"),
+            "--issuer",
+            issuer,
+            "--any-client",
+            &token,
+        ]),
+        args(&[
+            "--alb-arn",
+            arn,
+            "--issuer",
+            issuer,
+            "--any-client",
+            "--jwks-uri",
+            "ftp://x",
+            &token,
+        ]),
+        // --batch takes no TOKEN, and is an ALB-mode option.
+        with(f.base(), &["--batch", &token]),
+        args(&[
+            "--user-pool-id",
+            "us-east-1_TestPool1",
+            "--any-client",
+            "--token-use",
+            "access",
+            "--batch",
+        ]),
+    ];
+    for a in cases {
+        let r = run(&a, None).await;
+        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    }
+    assert_eq!(f.keys.fetch_count(), 0);
+    let help = run(&args(&["--help"]), None).await;
+    assert!(help.stdout.contains("--alb-arn") && help.stdout.contains("--batch"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_mode_a_closed_stdout_exits_4() {
+    let f = AlbFixture::new().await;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = Command::new(verify_binary())
+        .args(with(f.base(), &[&f.alb.token().sign()]))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        first_line(&stderr).starts_with("error: could not write to stdout: "),
+        "{stderr}"
+    );
+}
+
+/// `<code> <text>` lines of a batch run.
+fn batch_lines(stdout: &str) -> Vec<(u8, &str)> {
+    stdout
+        .lines()
+        .map(|line| {
+            let (code, text) = line.split_once(' ').unwrap();
+            (code.parse().unwrap(), text)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_batch_judges_every_line_with_one_key_cache() {
+    let f = AlbFixture::new().await;
+    let good: Vec<String> = (0..20)
+        .map(|i| f.alb.token().claim("n", i).sign())
+        .collect();
+    let forged = f.alb.token().signed_with(&AlbTestKey::generate()).sign();
+    let too_long = "A".repeat(cognito_verify::defaults::MAX_TOKEN_BYTES + 2048);
+    let mut input = String::new();
+    for (i, token) in good.iter().enumerate() {
+        input.push_str(&format!("  {token}\r\n"));
+        if i == 5 {
+            input.push_str("\n   \n");
+            input.push_str(&format!("{forged}\n"));
+            input.push_str("not-a-token\n");
+            input.push_str(&format!("{too_long}\n"));
+        }
+    }
+    let r = run(&with(f.base(), &["--batch"]), Some(&input)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = batch_lines(&r.stdout);
+    assert_eq!(lines.len(), good.len() + 3, "blank lines are skipped");
+    let mut good_seen = 0;
+    for (i, (code, text)) in lines.iter().enumerate() {
+        match i {
+            6 => assert_eq!((*code, &text[..28]), (1, "rejected: invalid_signature:")),
+            7 => assert_eq!((*code, &text[..26]), (1, "rejected: malformed_token:")),
+            8 => assert_eq!((*code, &text[..26]), (1, "rejected: token_too_large:")),
+            _ => {
+                assert_eq!(*code, 0, "{text}");
+                let claims: serde_json::Value = serde_json::from_str(text).unwrap();
+                assert_eq!(claims["n"], good_seen, "in input order");
+                good_seen += 1;
+            }
+        }
+    }
+    assert_eq!(good_seen, good.len());
+    // Twenty tokens of one kid: one fetch, for the whole batch.
+    assert_eq!(f.keys.fetch_count(), 1);
+}
+
+/// A batch whose key cannot be fetched: every token of that kid is judged (3), the bad ones
+/// still 1, and the run still exits 0. (A separate run from the good batch: within one process
+/// a second new kid is not fetched within the cooldown, which is the bound doing its job.)
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_batch_reports_unavailable_keys_per_token_and_exits_0() {
+    let f = AlbFixture::new().await;
+    f.keys.set_fault(Fault::Status(500));
+    let tokens = [
+        f.alb.token().sign(),
+        "not-a-token".to_owned(),
+        f.alb.token().sign(),
+        f.alb.token().expires_in(-600).sign(),
+    ];
+    let input = tokens.join("\n");
+    let r = run(&with(f.base(), &["--batch"]), Some(&input)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = batch_lines(&r.stdout);
+    let codes: Vec<u8> = lines.iter().map(|(code, _)| *code).collect();
+    assert_eq!(codes, [3, 1, 3, 1], "{}", r.stdout);
+    assert!(
+        lines[0].1.starts_with("rejected: keys_unavailable: "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines[3].1.starts_with("rejected: expired: "),
+        "{}",
+        r.stdout
+    );
+    // The failure is remembered for the cooldown: one fetch for the whole batch.
+    assert_eq!(f.keys.fetch_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alb_batch_with_empty_input_prints_nothing_and_exits_0() {
+    let f = AlbFixture::new().await;
+    let r = run(&with(f.base(), &["--batch"]), Some("\n \n")).await;
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    assert_eq!(f.keys.fetch_count(), 0);
 }

@@ -20,7 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cognito_verify::alb::AlbVerifier;
 use cognito_verify::testing::alb::AlbKeyServer;
-use cognito_verify::{ErrorClass, ManualClock};
+use cognito_verify::{ErrorClass, ErrorKind, ManualClock};
 use serde_json::{Map, Value, json};
 
 use crate::{LEEWAY, NOW};
@@ -157,7 +157,7 @@ pub fn verify_alb_and_check(token: &str) -> bool {
             true
         }
         Err(error) => {
-            let expected = if error.kind() == "keys_unavailable" {
+            let expected = if error.kind() == ErrorKind::KeysUnavailable {
                 ErrorClass::KeysUnavailable
             } else {
                 ErrorClass::InvalidToken

@@ -300,7 +300,7 @@ mod tests {
                 .alb_arn(ARN)
                 .issuer("https://issuer.example")
         };
-        let kind = |b: AlbVerifierBuilder| b.build().err().map(|e| e.kind());
+        let kind = |b: AlbVerifierBuilder| b.build().err().map(|e| e.kind().as_str());
         assert_eq!(kind(base().client_id("c")), None);
         assert_eq!(kind(base().any_client()), None);
         assert_eq!(kind(base()), Some("missing_client_policy"));

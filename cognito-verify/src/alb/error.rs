@@ -1,13 +1,15 @@
 //! Why an ALB token was refused, why its key is unavailable, and why a configuration is wrong.
 //!
-//! The kinds reuse the Cognito verifier's names where the meaning is the same (`expired`,
-//! `invalid_signature`, `unknown_kid`, …); the ALB-only ones are `invalid_kid` and
-//! `invalid_signer`. Messages never contain the token or any value taken from it.
+//! The kinds are the core's [`ErrorKind`] and [`ConfigErrorKind`], the Cognito verifier's where
+//! the meaning is the same (`expired`, `invalid_signature`, `unknown_kid`, …); the ALB-only ones
+//! are `invalid_kid`, `invalid_signer` and `identity_mismatch`. Messages never contain the token or any value taken from it.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::{ClaimProblem, ErrorClass, KeyFetchError, Malformed, TokenPart};
+use crate::error::{
+    ClaimProblem, ConfigErrorKind, ErrorClass, ErrorKind, KeyFetchError, Malformed, TokenPart,
+};
 
 /// Why the key of an ALB token could not be obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,25 +128,26 @@ fn describe_malformed(reason: Malformed) -> String {
 }
 
 impl AlbError {
-    /// A stable snake_case name for this error, for logs, metrics and API bodies.
-    pub const fn kind(&self) -> &'static str {
+    /// The stable kind of this error, for logs, metrics and API bodies (see
+    /// [`ErrorKind::as_str`]): the Cognito verifier's kinds where the meaning is the same.
+    pub const fn kind(&self) -> ErrorKind {
         match self {
-            AlbError::TokenTooLarge { .. } => "token_too_large",
-            AlbError::Malformed { .. } => "malformed_token",
-            AlbError::UnsupportedAlgorithm => "unsupported_algorithm",
-            AlbError::UnsupportedCriticalHeader => "unsupported_crit",
-            AlbError::MissingKid => "missing_kid",
-            AlbError::InvalidKid => "invalid_kid",
-            AlbError::UnknownKid => "unknown_kid",
-            AlbError::InvalidSigner => "invalid_signer",
-            AlbError::InvalidClient => "invalid_client",
-            AlbError::InvalidIssuer => "invalid_issuer",
-            AlbError::MissingClaim { .. } => "missing_claim",
-            AlbError::InvalidClaim { .. } => "invalid_claim",
-            AlbError::Expired => "expired",
-            AlbError::InvalidSignature => "invalid_signature",
-            AlbError::IdentityMismatch => "identity_mismatch",
-            AlbError::KeysUnavailable { .. } => "keys_unavailable",
+            AlbError::TokenTooLarge { .. } => ErrorKind::TokenTooLarge,
+            AlbError::Malformed { .. } => ErrorKind::MalformedToken,
+            AlbError::UnsupportedAlgorithm => ErrorKind::UnsupportedAlgorithm,
+            AlbError::UnsupportedCriticalHeader => ErrorKind::UnsupportedCrit,
+            AlbError::MissingKid => ErrorKind::MissingKid,
+            AlbError::InvalidKid => ErrorKind::InvalidKid,
+            AlbError::UnknownKid => ErrorKind::UnknownKid,
+            AlbError::InvalidSigner => ErrorKind::InvalidSigner,
+            AlbError::InvalidClient => ErrorKind::InvalidClient,
+            AlbError::InvalidIssuer => ErrorKind::InvalidIssuer,
+            AlbError::MissingClaim { .. } => ErrorKind::MissingClaim,
+            AlbError::InvalidClaim { .. } => ErrorKind::InvalidClaim,
+            AlbError::Expired => ErrorKind::Expired,
+            AlbError::InvalidSignature => ErrorKind::InvalidSignature,
+            AlbError::IdentityMismatch => ErrorKind::IdentityMismatch,
+            AlbError::KeysUnavailable { .. } => ErrorKind::KeysUnavailable,
         }
     }
 
@@ -232,18 +235,19 @@ pub enum AlbConfigError {
 }
 
 impl AlbConfigError {
-    /// A stable snake_case name for this error.
-    pub const fn kind(&self) -> &'static str {
+    /// The stable kind of this error (see [`ConfigErrorKind::as_str`]): the Cognito builder's
+    /// kinds where the meaning is the same.
+    pub const fn kind(&self) -> ConfigErrorKind {
         match self {
-            AlbConfigError::NoLoadBalancer => "no_load_balancer",
-            AlbConfigError::InvalidArn { .. } => "invalid_arn",
-            AlbConfigError::MixedRegions { .. } => "mixed_regions",
-            AlbConfigError::MissingIssuer => "missing_issuer",
-            AlbConfigError::MissingClientPolicy => "missing_client_policy",
-            AlbConfigError::ConflictingClientPolicy => "conflicting_client_policy",
-            AlbConfigError::EmptyClientId => "empty_client_id",
-            AlbConfigError::InvalidKeyUrl { .. } => "invalid_url",
-            AlbConfigError::HttpClient => "http_client",
+            AlbConfigError::NoLoadBalancer => ConfigErrorKind::NoLoadBalancer,
+            AlbConfigError::InvalidArn { .. } => ConfigErrorKind::InvalidArn,
+            AlbConfigError::MixedRegions { .. } => ConfigErrorKind::MixedRegions,
+            AlbConfigError::MissingIssuer => ConfigErrorKind::MissingIssuer,
+            AlbConfigError::MissingClientPolicy => ConfigErrorKind::MissingClientPolicy,
+            AlbConfigError::ConflictingClientPolicy => ConfigErrorKind::ConflictingClientPolicy,
+            AlbConfigError::EmptyClientId => ConfigErrorKind::EmptyClientId,
+            AlbConfigError::InvalidKeyUrl { .. } => ConfigErrorKind::InvalidUrl,
+            AlbConfigError::HttpClient => ConfigErrorKind::HttpClient,
         }
     }
 }

@@ -13,9 +13,14 @@
 //! present; an `exp` present (header or payload) and every `exp` present not past; then the key
 //! for `kid` (fetched from `https://public-keys.auth.elb.{region}.amazonaws.com/{kid}` and
 //! cached) and the signature (64-byte `r || s`; both `s` and `n − s` verify, as ALB does not
-//! normalise). Every refusal is an [`AlbError`] with a stable [`kind`](AlbError::kind): class
-//! 401 for the token, 503 when its key cannot be obtained. A key endpoint answering 404 or 403
+//! normalise). Every refusal is an [`AlbError`] with a stable [`kind`](AlbError::kind) (the
+//! core's [`ErrorKind`](crate::ErrorKind)): class 401 for the token, 503 when its key cannot be
+//! obtained. A key endpoint answering 404 or 403
 //! means "no such key" (`unknown_kid`, 401), so a forgery with a random kid is not a 503.
+//!
+//! Over HTTP, [`AlbAuth`] reads the headers from [`http::request::Parts`] (one
+//! `x-amzn-oidc-data`; the identity check) and answers refusals as the Cognito front ends do;
+//! the axum and actix `AlbIdentity` extractors use it.
 //!
 //! ```no_run
 //! use cognito_verify::alb::AlbVerifier;
@@ -33,6 +38,7 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod config;
 pub mod defaults;
 mod error;
@@ -43,6 +49,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+pub use auth::{
+    ACCESS_TOKEN_HEADER, AlbAuth, AlbRefused, DATA_HEADER, IDENTITY_HEADER, IdentityCheck,
+};
 pub use config::AlbVerifierBuilder;
 pub use error::{AlbConfigError, AlbError, AlbKeyError};
 

@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod parts;
 mod refusal;
 mod requirements;
 mod source;
@@ -44,6 +45,7 @@ use http::request::Parts;
 use crate::error::Error;
 use crate::{Requirement, TryVerifyError, Verified, Verifier};
 
+pub use parts::request_parts;
 pub use refusal::{BearerError, Refusal};
 pub use requirements::Requirements;
 pub use source::{Extractor, TokenSource, token_from_authorization};

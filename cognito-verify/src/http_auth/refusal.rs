@@ -9,6 +9,7 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
+use crate::alb::AlbError;
 use crate::error::{Error, ErrorClass, ErrorKind, MIN_RETRY_AFTER};
 use crate::rules::requirement::Requirement;
 
@@ -90,7 +91,14 @@ pub struct Refusal {
     www_authenticate: Option<HeaderValue>,
     retry_after: Option<u64>,
     description: Cow<'static, str>,
-    error: Option<Error>,
+    cause: Option<Cause>,
+}
+
+/// The verifier's error a refusal answers (the ALB one boxed: it is the larger and the rarer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cause {
+    Cognito(Error),
+    Alb(Box<AlbError>),
 }
 
 impl Refusal {
@@ -115,7 +123,27 @@ impl Refusal {
                 .retry_after()
                 .map(|d| d.max(MIN_RETRY_AFTER).as_secs()),
             description,
-            error: Some(error),
+            cause: Some(Cause::Cognito(error)),
+        }
+    }
+
+    /// An ALB token's refusal ([`AlbAuth`](crate::alb::AlbAuth)), answered like a verification
+    /// error: 401 `invalid_token` with a `Bearer` challenge, or 503 with `Retry-After` and no
+    /// challenge when its key is unavailable.
+    pub fn alb(error: AlbError, realm: Option<&str>) -> Self {
+        let bearer = BearerError::of_class(error.class());
+        let description = Cow::Owned(error.to_string());
+        Refusal {
+            kind: error.kind(),
+            status: error.class().status_code(),
+            bearer,
+            www_authenticate: bearer
+                .map(|code| challenge(realm, Some(code), Some(&description), None)),
+            retry_after: error
+                .retry_after()
+                .map(|d| d.max(MIN_RETRY_AFTER).as_secs()),
+            description,
+            cause: Some(Cause::Alb(Box::new(error))),
         }
     }
 
@@ -195,12 +223,12 @@ impl Refusal {
             www_authenticate,
             retry_after: None,
             description: Cow::Borrowed(description),
-            error: None,
+            cause: None,
         }
     }
 
-    /// The stable kind: an [`Error::kind`], `missing_token`, `invalid_request` or
-    /// `not_configured`.
+    /// The stable kind: an [`Error::kind`], an [`AlbError::kind`], `missing_token`,
+    /// `invalid_request` or `not_configured`.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -233,7 +261,18 @@ impl Refusal {
 
     /// The verifier's error, when a token was refused.
     pub fn error(&self) -> Option<&Error> {
-        self.error.as_ref()
+        match &self.cause {
+            Some(Cause::Cognito(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The ALB verifier's error, when an ALB token was refused.
+    pub fn alb_error(&self) -> Option<&AlbError> {
+        match &self.cause {
+            Some(Cause::Alb(e)) => Some(e),
+            _ => None,
+        }
     }
 
     /// The default JSON body: `{"error": …, "kind": …}`, plus `"message"` when `detail` is
@@ -318,7 +357,11 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error.as_ref().map(|e| e as _)
+        match &self.cause {
+            Some(Cause::Cognito(e)) => Some(e),
+            Some(Cause::Alb(e)) => Some(&**e),
+            None => None,
+        }
     }
 }
 
