@@ -281,7 +281,9 @@ async fn moto_access_and_id_tokens_verify_with_only_the_jwks_uri_overridden() {
                 .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
         )
         .token_use(TokenUse::Either)
-        .require_groups(Requirement::any_of(["admins"]))
+        // Both kinds of token are checked here, so the requirement allows id tokens (a
+        // requirement takes access tokens only unless it says so).
+        .require_groups(Requirement::any_of(["admins"]).allow_id_tokens())
         .build()
         .unwrap();
     for token in [&w.alice.access, &w.alice.id] {
@@ -408,7 +410,7 @@ async fn a_required_group_the_user_lacks_is_insufficient_group() {
                 .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
         )
         .token_use(TokenUse::Either)
-        .require_groups(Requirement::any_of(["admins"]))
+        .require_groups(Requirement::any_of(["admins"]).allow_id_tokens())
         .build()
         .unwrap();
     for token in [&bob.access, &bob.id, &carol.access, &carol.id] {
@@ -417,6 +419,23 @@ async fn a_required_group_the_user_lacks_is_insufficient_group() {
     for token in [&w.alice.access, &w.alice.id] {
         assert_eq!(kind(v.verify(token).await), "ok");
     }
+    // A requirement that does not allow id tokens: moto's id token of a user in the group is the
+    // wrong kind of token (401), never a pass.
+    let access_only = Verifier::builder()
+        .pool(
+            Pool::new(&w.pool_id)
+                .client_id(&w.client_id)
+                .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
+        )
+        .token_use(TokenUse::Either)
+        .require_groups(Requirement::any_of(["admins"]))
+        .build()
+        .unwrap();
+    assert_eq!(kind(access_only.verify(&w.alice.access).await), "ok");
+    assert_eq!(
+        kind(access_only.verify(&w.alice.id).await),
+        "invalid_token_use"
+    );
     // Without the requirement, bob's and carol's tokens are fine.
     let v = w.verifier(TokenUse::Either);
     for token in [&bob.access, &bob.id, &carol.access, &carol.id] {
