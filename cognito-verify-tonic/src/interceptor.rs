@@ -40,19 +40,16 @@ impl CognitoInterceptor {
         if auth.verifier().has_hook() {
             return Err(ConfigError::AsyncHook);
         }
-        Ok(CognitoInterceptor {
-            guard: Arc::new((auth, Requirements::new())),
-        })
+        let guard = Arc::new((auth, Requirements::new()));
+        Ok(CognitoInterceptor { guard })
     }
 
     /// Every call must also meet these requirements (replacing earlier ones). An empty
     /// requirement is refused ([`ConfigError::EmptyRequirement`]).
     pub fn require(self, requirements: Requirements) -> Result<Self, ConfigError> {
         requirements.validate()?;
-        let auth = self.guard.0.clone();
-        Ok(CognitoInterceptor {
-            guard: Arc::new((auth, requirements)),
-        })
+        let guard = Arc::new((self.guard.0.clone(), requirements));
+        Ok(CognitoInterceptor { guard })
     }
 
     /// The settings.
@@ -90,7 +87,7 @@ impl Interceptor for CognitoInterceptor {
                 let metadata = MetadataMap::from_headers(parts.headers);
                 Ok(tonic::Request::from_parts(metadata, parts.extensions, ()))
             }
-            Err(refusal) => Err(refuse(&self.guard.0, &refusal, None)),
+            Err(refusal) => Err(refuse(&refusal, self.guard.0.includes_detail(), None)),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The tower [`Layer`] and [`Service`] that authenticate gRPC calls, in tower-http's
+//! The tower [`Layer`]s and the [`Service`] that authenticate gRPC calls, in tower-http's
 //! `AsyncRequireAuthorization` shape: a future that checks, then one that calls the inner service.
 
 use std::collections::HashMap;
@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use cognito_verify::alb::AlbAuth;
 use cognito_verify::http_auth::{HttpAuth, Refusal, Requirements};
 use cognito_verify::{ConfigError, Verified};
 use futures_util::future::{BoxFuture, Either, Ready, ready as done};
@@ -54,15 +55,13 @@ impl CognitoAuthLayer {
     /// [`Verifier`](cognito_verify::Verifier) or a configured [`HttpAuth`]: realm, detail in
     /// the status message, token source; its body renderer is for HTTP and is not used here).
     pub fn new(auth: impl Into<HttpAuth>) -> Self {
-        let guard = Guard {
+        let guard = Arc::new(Guard {
             auth: auth.into(),
             every: Requirements::new(),
             services: HashMap::new(),
             methods: HashMap::new(),
-        };
-        CognitoAuthLayer {
-            guard: Arc::new(guard),
-        }
+        });
+        CognitoAuthLayer { guard }
     }
 
     /// The layer with `requirements` (an empty one is refused) put in place by `place`.
@@ -130,33 +129,99 @@ fn invalid(name: &str) -> ConfigError {
     ConfigError::InvalidGrpcName { name: name.into() }
 }
 
-impl<S> Layer<S> for CognitoAuthLayer {
-    type Service = CognitoAuthService<S>;
+/// A [`Layer`] (used like [`CognitoAuthLayer`]) that lets through only calls whose ALB metadata
+/// the [`AlbAuth`] accepts, puts their [`AlbClaims`](cognito_verify::alb::AlbClaims) into the
+/// request extensions ([`RequestExt::alb_claims`](crate::RequestExt::alb_claims)) and answers
+/// every other call with a gRPC status ([`code`](crate::code); the message is the kind).
+#[derive(Debug, Clone)]
+pub struct AlbAuthLayer(AlbAuth);
 
-    fn layer(&self, inner: S) -> Self::Service {
-        CognitoAuthService {
-            inner,
-            guard: self.guard.clone(),
-        }
+impl AlbAuthLayer {
+    /// A layer with these settings (an [`AlbAuth`], or an `AlbVerifier` with the default ones).
+    pub fn new(auth: impl Into<AlbAuth>) -> Self {
+        AlbAuthLayer(auth.into())
     }
 }
 
-/// The [`Service`] made by [`CognitoAuthLayer`].
-#[derive(Debug, Clone)]
-pub struct CognitoAuthService<S> {
-    inner: S,
-    guard: Arc<Guard>,
+/// What a layer checks of each call (this crate's layers only: the trait cannot be named).
+pub trait Gate {
+    /// The check of a call: synchronous where it can be.
+    fn check<B: Send + 'static>(&self, request: Request<B>) -> Check<B>;
 }
 
-impl<S: NamedService> NamedService for CognitoAuthService<S> {
+/// At once or after verifying a token: the call to pass on, or the status refusing it (boxed).
+type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
+type Checked<B> = Result<Request<B>, Box<Status>>;
+
+impl Gate for CognitoAuthLayer {
+    fn check<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
+        let (guard, (mut parts, body)) = (&self.guard, request.into_parts());
+        let path = parts.uri.path();
+        // An outer layer has verified the token: only the requirements remain.
+        if let Some(verified) = parts.extensions.get::<Verified>() {
+            return Either::Left(done(match guard.requirements_met(path, verified) {
+                Ok(()) => Ok(Request::from_parts(parts, body)),
+                Err(refusal) => guard.refuse(&refusal, path),
+            }));
+        }
+        let token = match guard.auth.find_token(&parts) {
+            Ok(Some(token)) => token.into_owned(),
+            Ok(None) => return Either::Left(done(guard.refuse(&guard.auth.missing_token(), path))),
+            Err(refusal) => return Either::Left(done(guard.refuse(&refusal, path))),
+        };
+        let guard = guard.clone();
+        Either::Right(Box::pin(async move {
+            let path = parts.uri.path();
+            let checked = guard.auth.verify(&token).await;
+            let checked = checked.and_then(|v| guard.requirements_met(path, &v).map(|()| v));
+            let verified = match checked {
+                Ok(verified) => verified,
+                Err(refusal) => return guard.refuse(&refusal, path),
+            };
+            parts.extensions.insert(verified);
+            parts.extensions.insert(Mark(guard.auth.clone()));
+            Ok(Request::from_parts(parts, body))
+        }))
+    }
+}
+
+impl Gate for AlbAuthLayer {
+    fn check<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
+        let (auth, (mut parts, body)) = (self.0.clone(), request.into_parts());
+        Either::Right(Box::pin(async move {
+            let claims = auth.authenticate(&parts).await;
+            let refused = |r| Box::new(refuse(&r, false, Some(parts.uri.path())));
+            parts.extensions.insert(claims.map_err(refused)?);
+            Ok(Request::from_parts(parts, body))
+        }))
+    }
+}
+
+/// Each layer wraps a service in a [`CognitoAuthService`] that applies its check.
+macro_rules! wraps {
+    ($($layer:ty),+) => {$(
+        impl<S> Layer<S> for $layer {
+            type Service = CognitoAuthService<S, $layer>;
+
+            fn layer(&self, inner: S) -> Self::Service {
+                let gate = self.clone();
+                CognitoAuthService { inner, gate }
+            }
+        }
+    )+};
+}
+wraps!(CognitoAuthLayer, AlbAuthLayer);
+
+/// The [`Service`] made by [`CognitoAuthLayer`] and by [`AlbAuthLayer`] (`L`, the layer).
+#[derive(Debug, Clone)]
+pub struct CognitoAuthService<S, L = CognitoAuthLayer> {
+    inner: S,
+    gate: L,
+}
+
+impl<S: NamedService, L> NamedService for CognitoAuthService<S, L> {
     const NAME: &'static str = S::NAME;
 }
-
-/// The check of one call: at once, or after verifying a token.
-type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
-
-/// The call to pass on, or the status refusing it (boxed: refusals are the rare path).
-type Checked<B> = Result<Request<B>, Box<Status>>;
 
 impl Guard {
     /// Every requirement that applies to the call with this path.
@@ -173,48 +238,15 @@ impl Guard {
     }
 
     fn refuse<B>(&self, refusal: &Refusal, path: &str) -> Checked<B> {
-        Err(Box::new(refuse(&self.auth, refusal, Some(path))))
-    }
-
-    /// The check of a call: synchronous unless a token has to be verified.
-    fn check<B: Send + 'static>(self: &Arc<Self>, request: Request<B>) -> Check<B> {
-        let (mut parts, body) = request.into_parts();
-        let path = parts.uri.path();
-        // An outer layer has verified the token: only the requirements remain.
-        if let Some(verified) = parts.extensions.get::<Verified>() {
-            let checked = match self.requirements_met(path, verified) {
-                Ok(()) => Ok(Request::from_parts(parts, body)),
-                Err(refusal) => self.refuse(&refusal, path),
-            };
-            return Either::Left(done(checked));
-        }
-        let token = match self.auth.find_token(&parts) {
-            Ok(Some(token)) => token.into_owned(),
-            Ok(None) => return Either::Left(done(self.refuse(&self.auth.missing_token(), path))),
-            Err(refusal) => return Either::Left(done(self.refuse(&refusal, path))),
-        };
-        let guard = self.clone();
-        Either::Right(Box::pin(async move {
-            let path = parts.uri.path();
-            let checked = match guard.auth.verify(&token).await {
-                Ok(verified) => guard.requirements_met(path, &verified).map(|()| verified),
-                Err(refusal) => Err(refusal),
-            };
-            match checked {
-                Ok(verified) => {
-                    parts.extensions.insert(verified);
-                    parts.extensions.insert(Mark(guard.auth.clone()));
-                    Ok(Request::from_parts(parts, body))
-                }
-                Err(refusal) => guard.refuse(&refusal, path),
-            }
-        }))
+        let detail = self.auth.includes_detail();
+        Err(Box::new(refuse(refusal, detail, Some(path))))
     }
 }
 
-impl<S, B, ResBody> Service<Request<B>> for CognitoAuthService<S>
+impl<S, L, B, ResBody> Service<Request<B>> for CognitoAuthService<S, L>
 where
     S: Service<Request<B>, Response = http::Response<ResBody>> + Clone,
+    L: Gate,
     B: Send + 'static,
     ResBody: Default,
 {
@@ -230,7 +262,7 @@ where
         // The service polled ready goes into the future; a clone stays for the next call.
         let clone = self.inner.clone();
         let service = std::mem::replace(&mut self.inner, clone);
-        let check = self.guard.check(request);
+        let check = self.gate.check(request);
         ResponseFuture {
             state: State::Check { check },
             service,

@@ -12,8 +12,12 @@
 //!   requirements for every call, per service and per method. Asynchronous: always works.
 //! - [`CognitoInterceptor`]: a tonic `Interceptor`, synchronous: answers from the keys held
 //!   (prefetch them at start-up), `UNAVAILABLE` when they are not.
+//! - [`AlbAuthLayer`]: behind an Application Load Balancer that authenticates users, verifies
+//!   the `x-amzn-oidc-data` metadata it forwards by the core's [`cognito_verify::alb::AlbAuth`]
+//!   (one entry, the identity check): the second example below.
 //! - [`RequestExt`]: the verified token in a handler, `request.verified()` or
-//!   `request.access_claims()?` (it is `request.extensions().get::<Verified>()`).
+//!   `request.access_claims()?` (it is `request.extensions().get::<Verified>()`); the ALB
+//!   token's claims, `request.alb_claims()?`.
 //!
 //! ```no_run
 //! use cognito_verify::http_auth::Requirements;
@@ -37,6 +41,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ```no_run
+//! let verifier = cognito_verify::alb::AlbVerifier::builder()
+//!     .alb_arn("arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/my-alb/50dc6c495c0c9188")
+//!     .issuer("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123")
+//!     .client_id("1example23456789")
+//!     .build()?;
+//! let server = tonic::transport::Server::builder().layer(cognito_verify_tonic::AlbAuthLayer::new(verifier));
+//! # Ok::<(), cognito_verify::alb::AlbConfigError>(())
+//! ```
+//!
 //! A complete program: the `grpc_server` example of the workspace.
 
 mod interceptor;
@@ -44,7 +58,7 @@ mod layer;
 mod status;
 
 pub use interceptor::CognitoInterceptor;
-pub use layer::{CognitoAuthLayer, CognitoAuthService, ResponseFuture};
+pub use layer::{AlbAuthLayer, CognitoAuthLayer, CognitoAuthService, ResponseFuture};
 pub use status::{RequestExt, code, status};
 
 /// The core crate, re-exported so that its version always matches this one's.

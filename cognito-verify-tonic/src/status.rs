@@ -1,5 +1,6 @@
 //! A refusal as a gRPC [`Status`], and the verified token as a handler reads it.
 
+use cognito_verify::alb::AlbClaims;
 use cognito_verify::http_auth::{HttpAuth, Refusal};
 use cognito_verify::{AccessClaims, Verified};
 use http::StatusCode;
@@ -22,7 +23,7 @@ pub(crate) struct Mark(pub(crate) HttpAuth);
 /// | more than one credential (`invalid_request`) | 400 | `INVALID_ARGUMENT` (3) |
 /// | not configured (no settings, a hook on the interceptor) | 500 | `INTERNAL` (13) |
 ///
-/// Two `authorization` entries are a malformed call rather than bad credentials, so they get
+/// Two `authorization` (or ALB data) entries are a malformed call rather than bad credentials:
 /// `INVALID_ARGUMENT`, as the 400 they get over HTTP: a client that retries with one entry may
 /// succeed, one that retries unchanged never will; the challenge says `invalid_request`.
 pub fn code(refusal: &Refusal) -> Code {
@@ -41,7 +42,11 @@ pub fn code(refusal: &Refusal) -> Code {
 /// in `www-authenticate` (as over HTTP, with `error_description`), and when keys are
 /// unavailable `retry-after` (seconds) and `grpc-retry-pushback-ms` (for gRPC retry policies).
 pub fn status(auth: &HttpAuth, refusal: &Refusal) -> Status {
-    let message = match auth.includes_detail() {
+    answer(refusal, auth.includes_detail())
+}
+
+fn answer(refusal: &Refusal, detail: bool) -> Status {
+    let message = match detail {
         true => format!("{}: {}", refusal.kind(), refusal.description()),
         false => refusal.kind().as_str().to_owned(),
     };
@@ -60,9 +65,9 @@ pub fn status(auth: &HttpAuth, refusal: &Refusal) -> Status {
 }
 
 /// Logs a refusal (its one `tracing` event, with the gRPC method path) and answers its status.
-pub(crate) fn refuse(auth: &HttpAuth, refusal: &Refusal, path: Option<&str>) -> Status {
+pub(crate) fn refuse(refusal: &Refusal, detail: bool, path: Option<&str>) -> Status {
     refusal.log(None, path);
-    status(auth, refusal)
+    answer(refusal, detail)
 }
 
 /// The verified token of a call, for handlers: put in the request extensions by
@@ -76,6 +81,8 @@ pub(crate) fn refuse(auth: &HttpAuth, refusal: &Refusal, path: Option<&str>) -> 
 /// }
 /// // Without a layer in front, a handler is told so (INTERNAL), never given claims.
 /// assert_eq!(who(&tonic::Request::new(())).unwrap_err().code(), tonic::Code::Internal);
+/// let alb = tonic::Request::new(()).alb_claims().map(|claims| claims.sub().to_owned());
+/// assert_eq!(alb.unwrap_err().code(), tonic::Code::Internal);
 /// ```
 pub trait RequestExt {
     /// The call's verified token (`request.extensions().get::<Verified>()`), `None` when no
@@ -86,6 +93,10 @@ pub trait RequestExt {
     /// an id token, `INTERNAL` (kind `not_configured`) when no layer or interceptor verified the
     /// call.
     fn access_claims(&self) -> Result<&AccessClaims, Status>;
+
+    /// The claims of the call's ALB token (`x-amzn-oidc-data`), verified by an
+    /// [`AlbAuthLayer`](crate::AlbAuthLayer); `INTERNAL` (kind `not_configured`) without one.
+    fn alb_claims(&self) -> Result<&AlbClaims, Status>;
 }
 
 impl<T> RequestExt for tonic::Request<T> {
@@ -96,11 +107,16 @@ impl<T> RequestExt for tonic::Request<T> {
     fn access_claims(&self) -> Result<&AccessClaims, Status> {
         let mark = self.extensions().get::<Mark>();
         let (verified, Some(Mark(auth))) = (self.verified(), mark) else {
-            return Err(Status::internal(Refusal::not_configured().kind().as_str()));
+            return Err(answer(&Refusal::not_configured(), false));
         };
         let verified = verified.ok_or_else(|| status(auth, &auth.missing_token()))?;
         verified
             .access_claims()
             .map_err(|e| status(auth, &auth.refuse(e, None)))
+    }
+
+    fn alb_claims(&self) -> Result<&AlbClaims, Status> {
+        let claims = self.extensions().get();
+        claims.ok_or_else(|| answer(&Refusal::not_configured(), false))
     }
 }

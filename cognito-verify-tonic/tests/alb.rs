@@ -1,0 +1,370 @@
+//! `AlbAuthLayer` on a real tonic server bound on 127.0.0.1, called by a real tonic client over
+//! HTTP/2 with the ALB headers as metadata; tokens minted by the test kit's ALB and their keys
+//! served by its loopback key server.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cognito_verify::alb::{ACCESS_TOKEN_HEADER, AlbAuth, DATA_HEADER, IDENTITY_HEADER};
+use cognito_verify::alb::{AlbVerifier, IdentityCheck};
+use cognito_verify::http_auth::HttpAuth;
+use cognito_verify::testing::alb::{AlbKeyServer, AlbTestKey, TestAlb};
+use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
+use cognito_verify::{TokenUse, Verifier};
+use cognito_verify_tonic::{AlbAuthLayer, CognitoAuthLayer, RequestExt as _};
+use tokio_stream::{Stream, StreamExt as _};
+use tonic::metadata::MetadataValue;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Channel, Endpoint, Server};
+use tonic::{Code, Request, Response, Status};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::health_server::{Health, HealthServer};
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+
+/// A health service that answers with the caller's `sub` and email from the ALB claims (and,
+/// when a Cognito layer ran too, the access token's client id) in the response metadata, and
+/// counts the calls that reach it.
+#[derive(Clone, Default)]
+struct Probe {
+    calls: Arc<AtomicUsize>,
+}
+
+impl Probe {
+    fn answer<T>(
+        &self,
+        request: &Request<HealthCheckRequest>,
+        message: T,
+    ) -> Result<Response<T>, Status> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let claims = request.alb_claims()?;
+        let mut response = Response::new(message);
+        let metadata = response.metadata_mut();
+        metadata.insert("x-sub", claims.sub().parse().unwrap());
+        let email = claims.get("email").and_then(|v| v.as_str()).unwrap();
+        metadata.insert("x-email", email.parse().unwrap());
+        if let Some(verified) = request.verified() {
+            let client = &request.access_claims()?.client_id;
+            assert_eq!(verified.subject(), request.access_claims()?.sub);
+            metadata.insert("x-client", client.parse().unwrap());
+        }
+        Ok(response)
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Health for Probe {
+    async fn check(
+        &self,
+        request: Request<HealthCheckRequest>,
+    ) -> Result<Response<HealthCheckResponse>, Status> {
+        self.answer(&request, serving())
+    }
+
+    type WatchStream = WatchStream;
+
+    async fn watch(
+        &self,
+        request: Request<HealthCheckRequest>,
+    ) -> Result<Response<WatchStream>, Status> {
+        let stream: WatchStream = Box::pin(tokio_stream::once(Ok(serving())));
+        self.answer(&request, stream)
+    }
+}
+
+fn serving() -> HealthCheckResponse {
+    HealthCheckResponse {
+        status: ServingStatus::Serving.into(),
+    }
+}
+
+/// Serves the probe behind `layer` on 127.0.0.1:0; returns a connected client.
+async fn serve<L>(layer: L, probe: &Probe) -> HealthClient<Channel>
+where
+    L: tower::Layer<HealthServer<Probe>> + Send + 'static,
+    L::Service: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let service = tower::Layer::layer(&layer, HealthServer::new(probe.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let incoming = TcpIncoming::from(listener);
+    tokio::spawn(
+        Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming),
+    );
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    HealthClient::new(channel)
+}
+
+/// A call with these metadata entries, in order.
+fn call(metadata: &[(&'static str, &str)]) -> Request<HealthCheckRequest> {
+    let mut request = Request::new(HealthCheckRequest {
+        service: String::new(),
+    });
+    for (name, value) in metadata {
+        let value = MetadataValue::try_from(*value).unwrap();
+        request.metadata_mut().append(*name, value);
+    }
+    request
+}
+
+fn entry<'a>(response: &'a tonic::metadata::MetadataMap, name: &str) -> Option<&'a str> {
+    response.get(name).map(|v| v.to_str().unwrap())
+}
+
+/// `Check` as the client sees it: the caller's `sub`, or the status.
+async fn check(
+    client: &mut HealthClient<Channel>,
+    metadata: &[(&'static str, &str)],
+) -> Result<String, Status> {
+    let response = client.check(call(metadata)).await?;
+    assert_eq!(response.get_ref().status, i32::from(ServingStatus::Serving));
+    Ok(entry(response.metadata(), "x-sub").unwrap().to_owned())
+}
+
+/// The metadata of a call, the status code and the message (the kind) it gets.
+type Case<'a> = (Vec<(&'static str, &'a str)>, Code, &'static str);
+
+struct Setup {
+    alb: TestAlb,
+    keys: AlbKeyServer,
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let alb = TestAlb::new();
+        let keys = AlbKeyServer::start().await.unwrap();
+        keys.add_key(alb.signing_key());
+        Setup { alb, keys }
+    }
+
+    fn verifier(&self) -> AlbVerifier {
+        self.alb
+            .verifier_builder(&self.keys.base_url())
+            .build()
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_alb_layer_answers_each_refusal_with_its_status() {
+    let s = Setup::new().await;
+    let probe = Probe::default();
+    let mut client = serve(AlbAuthLayer::new(s.verifier()), &probe).await;
+    let token = s.alb.token().claim("sub", "user-1").sign();
+
+    // Valid, with and without the identity entry: the handler reads the claims.
+    let response = client.check(call(&[(DATA_HEADER, &token)])).await.unwrap();
+    assert_eq!(entry(response.metadata(), "x-sub"), Some("user-1"));
+    let email = s.alb.token().claims()["email"].as_str().unwrap().to_owned();
+    assert_eq!(entry(response.metadata(), "x-email"), Some(email.as_str()));
+    let with_identity = [(DATA_HEADER, token.as_str()), (IDENTITY_HEADER, "user-1")];
+    assert_eq!(check(&mut client, &with_identity).await.unwrap(), "user-1");
+    // A streaming call.
+    let response = client.watch(call(&[(DATA_HEADER, &token)])).await.unwrap();
+    assert_eq!(entry(response.metadata(), "x-sub"), Some("user-1"));
+    let first = response.into_inner().next().await.unwrap().unwrap();
+    assert_eq!(first.status, i32::from(ServingStatus::Serving));
+    assert_eq!(probe.calls(), 3);
+    assert_eq!(
+        s.keys.fetch_count(),
+        1,
+        "the key is fetched once, then cached"
+    );
+
+    let stranger = AlbTestKey::generate();
+    let forged = s.alb.token().signed_with(&stranger).sign();
+    let other_alb = s.alb.signer().replace("test-alb", "other-alb");
+    let wrong_signer = s.alb.token().header("signer", other_alb).sign();
+    let cases: Vec<Case<'_>> = vec![
+        (vec![], Code::Unauthenticated, "missing_token"),
+        (
+            vec![(DATA_HEADER, &forged)],
+            Code::Unauthenticated,
+            "invalid_signature",
+        ),
+        (
+            vec![(DATA_HEADER, &wrong_signer)],
+            Code::Unauthenticated,
+            "invalid_signer",
+        ),
+        (
+            vec![(DATA_HEADER, "not.a.token")],
+            Code::Unauthenticated,
+            "malformed_token",
+        ),
+        (
+            vec![(DATA_HEADER, &token), (IDENTITY_HEADER, "user-2")],
+            Code::Unauthenticated,
+            "identity_mismatch",
+        ),
+        (
+            vec![(DATA_HEADER, &token), (DATA_HEADER, &token)],
+            Code::InvalidArgument,
+            "invalid_request",
+        ),
+        (
+            vec![
+                (DATA_HEADER, &token),
+                (IDENTITY_HEADER, "user-1"),
+                (IDENTITY_HEADER, "user-1"),
+            ],
+            Code::InvalidArgument,
+            "invalid_request",
+        ),
+        // The Cognito layer's credential is not the ALB layer's.
+        (
+            vec![("authorization", "Bearer x")],
+            Code::Unauthenticated,
+            "missing_token",
+        ),
+    ];
+    for (metadata, code, kind) in cases {
+        let status = check(&mut client, &metadata).await.unwrap_err();
+        assert_eq!(
+            (status.code(), status.message()),
+            (code, kind),
+            "{metadata:?}"
+        );
+        let challenge = entry(status.metadata(), "www-authenticate").unwrap();
+        assert!(challenge.starts_with("Bearer"), "{kind}: {challenge}");
+        if code == Code::InvalidArgument {
+            assert!(
+                challenge.contains("error=\"invalid_request\""),
+                "{challenge}"
+            );
+        } else if kind != "missing_token" {
+            assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+        }
+        assert!(!status.message().contains(&token), "{kind}: the token");
+        assert!(status.metadata().get("retry-after").is_none(), "{kind}");
+    }
+    assert_eq!(probe.calls(), 3, "no refused call reached the service");
+}
+
+#[tokio::test]
+async fn the_identity_entry_is_required_when_the_settings_say_so() {
+    let s = Setup::new().await;
+    let probe = Probe::default();
+    let auth = AlbAuth::new(s.verifier())
+        .identity_check(IdentityCheck::Required)
+        .realm("grpc");
+    let layer = AlbAuthLayer::new(auth);
+    let mut client = serve(layer, &probe).await;
+    let token = s.alb.token().claim("sub", "user-1").sign();
+
+    let status = check(&mut client, &[(DATA_HEADER, &token)])
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "identity_mismatch");
+    let challenge = entry(status.metadata(), "www-authenticate").unwrap();
+    assert!(
+        challenge.starts_with("Bearer realm=\"grpc\""),
+        "{challenge}"
+    );
+    let both = [(DATA_HEADER, token.as_str()), (IDENTITY_HEADER, "user-1")];
+    assert_eq!(check(&mut client, &both).await.unwrap(), "user-1");
+    assert_eq!(probe.calls(), 1);
+}
+
+#[tokio::test]
+async fn an_unavailable_key_is_unavailable_with_retry_after() {
+    let s = Setup::new().await;
+    s.keys.set_fault(Fault::Status(500));
+    let probe = Probe::default();
+    let mut client = serve(AlbAuthLayer::new(s.verifier()), &probe).await;
+    let token = s.alb.token().sign();
+
+    let status = check(&mut client, &[(DATA_HEADER, &token)])
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(status.message(), "keys_unavailable");
+    assert!(status.metadata().get("www-authenticate").is_none());
+    let secs: u64 = entry(status.metadata(), "retry-after")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(secs >= 1);
+    let pushback = entry(status.metadata(), "grpc-retry-pushback-ms").unwrap();
+    assert_eq!(pushback, (secs * 1000).to_string());
+    assert_eq!(s.keys.fetch_count(), 1);
+    // A call refused before any key is needed is still UNAUTHENTICATED.
+    let status = check(&mut client, &[]).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(probe.calls(), 0);
+}
+
+#[tokio::test]
+async fn the_alb_and_cognito_layers_stack_for_the_idp_access_token() {
+    let s = Setup::new().await;
+    let issuer = TestIssuer::new();
+    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
+    let cognito = Verifier::builder()
+        .pool(issuer.pool().jwks_uri(jwks.url()))
+        .token_use(TokenUse::Access)
+        .build()
+        .unwrap();
+    // The access token from ALB's header: exactly one, or none.
+    let cognito = HttpAuth::new(cognito).token_from(|parts| {
+        let mut values = parts.headers.get_all(ACCESS_TOKEN_HEADER).iter();
+        match (values.next(), values.next()) {
+            (Some(one), None) => one.to_str().ok().map(str::to_owned),
+            _ => None,
+        }
+    });
+    let layers = tower::ServiceBuilder::new()
+        .layer(AlbAuthLayer::new(s.verifier()))
+        .layer(CognitoAuthLayer::new(cognito));
+    let probe = Probe::default();
+    let mut client = serve(layers, &probe).await;
+    let token = s.alb.token().claim("sub", "user-1").sign();
+    let access = issuer.access_token().sign();
+
+    let both = [
+        (DATA_HEADER, token.as_str()),
+        (ACCESS_TOKEN_HEADER, &access),
+    ];
+    let response = client.check(call(&both)).await.unwrap();
+    assert_eq!(entry(response.metadata(), "x-sub"), Some("user-1"));
+    let client_id = issuer.app_client_id();
+    assert_eq!(entry(response.metadata(), "x-client"), Some(client_id));
+
+    // Each layer refuses what it checks; the outer (ALB) one first.
+    let status = check(&mut client, &[(DATA_HEADER, &token)])
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "missing_token");
+    let status = check(&mut client, &[(ACCESS_TOKEN_HEADER, &access)])
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "missing_token");
+    assert_eq!(s.keys.fetch_count(), 1);
+    assert_eq!(jwks.fetch_count(), 1);
+    assert_eq!(probe.calls(), 1);
+}
