@@ -59,10 +59,10 @@ async fn kind(verifier: &AlbVerifier, token: &str) -> Result<(), &'static str> {
         .map_err(|e| e.kind().as_str())
 }
 
-/// Waits (up to 10 s) until `probe` holds, checking every 10 ms: for background work whose end
+/// Waits (up to 60 s) until `probe` holds, checking every 10 ms: for background work whose end
 /// the test cannot be told of otherwise.
 async fn eventually(mut probe: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while tokio::time::Instant::now() < deadline {
         if probe().await {
             return true;
