@@ -3,50 +3,24 @@
 //! configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cognito_verify::testing::{JwksServer, TestIssuer, refused_jwks_url};
 use tokio::process::{Child, Command};
 
-/// `target/<profile>/examples/actix_server`, built by `cargo test` alongside this test.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("actix_server{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built", bin.display());
-    bin
-}
+mod common;
 
-/// A loopback port nothing listens on (at the time of asking).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+use common::free_port;
 
-fn command(issuer: &TestIssuer, jwks_uri: &str, bind: &str) -> Command {
-    let mut command = Command::new(binary());
-    command
-        .env_clear()
-        .env("COGNITO_USER_POOL_ID", issuer.pool_id())
-        .env("COGNITO_CLIENT_ID", issuer.app_client_id())
-        .env("COGNITO_JWKS_URI", jwks_uri)
-        .env("BIND", bind)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    command
-}
+const EXAMPLE: &str = "actix_server";
 
 /// Starts the server and waits until it answers `/public`.
 async fn start(issuer: &TestIssuer, jwks_uri: &str) -> (Child, String) {
     let bind = format!("127.0.0.1:{}", free_port());
-    let child = command(issuer, jwks_uri, &bind).spawn().unwrap();
+    let child = common::command(EXAMPLE, issuer, jwks_uri, &bind)
+        .spawn()
+        .unwrap();
     let base = format!("http://{bind}");
     let client = client();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -121,7 +95,7 @@ async fn serves_the_example_routes() {
 
 #[tokio::test]
 async fn refuses_to_start_without_a_user_pool() {
-    let output = Command::new(binary())
+    let output = Command::new(common::binary(EXAMPLE))
         .env_clear()
         .env("COGNITO_CLIENT_ID", "abc")
         .stdin(Stdio::null())

@@ -4,7 +4,6 @@
 //! be fetched), and refuses a bad configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -17,43 +16,18 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-/// `target/<profile>/examples/grpc_server`, built by `cargo test` alongside this test.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("grpc_server{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built", bin.display());
-    bin
-}
+mod common;
 
-/// A loopback port nothing listens on (at the time of asking).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+use common::free_port;
 
-fn command(issuer: &TestIssuer, jwks_uri: &str, bind: &str) -> Command {
-    let mut command = Command::new(binary());
-    command
-        .env_clear()
-        .env("COGNITO_USER_POOL_ID", issuer.pool_id())
-        .env("COGNITO_CLIENT_ID", issuer.app_client_id())
-        .env("COGNITO_JWKS_URI", jwks_uri)
-        .env("BIND", bind)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    command
-}
+const EXAMPLE: &str = "grpc_server";
 
 /// Starts the server and waits until it answers a call (refusing it: no token).
 async fn start(issuer: &TestIssuer, jwks_uri: &str) -> (Child, HealthClient<Channel>) {
     let bind = format!("127.0.0.1:{}", free_port());
-    let child = command(issuer, jwks_uri, &bind).spawn().unwrap();
+    let child = common::command(EXAMPLE, issuer, jwks_uri, &bind)
+        .spawn()
+        .unwrap();
     let endpoint = Endpoint::from_shared(format!("http://{bind}")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -90,7 +64,7 @@ async fn watch(client: &mut HealthClient<Channel>, tokens: &[&str]) -> Result<i3
 #[tokio::test]
 async fn starts_with_the_key_endpoint_down_and_answers_unavailable() {
     let issuer = TestIssuer::new();
-    let dead = format!("http://127.0.0.1:{}/.well-known/jwks.json", free_port());
+    let dead = cognito_verify::testing::refused_jwks_url();
     let (mut child, mut client) = start(&issuer, &dead).await;
     let token = issuer.access_token().sign();
     let status = check(&mut client, &[&token]).await.unwrap_err();
@@ -143,7 +117,7 @@ async fn serves_the_health_service_to_valid_tokens() {
 
 #[tokio::test]
 async fn refuses_to_start_without_a_user_pool() {
-    let output = Command::new(binary())
+    let output = Command::new(common::binary(EXAMPLE))
         .env_clear()
         .env("COGNITO_CLIENT_ID", "abc")
         .stdin(Stdio::null())

@@ -1,0 +1,44 @@
+//! Running an example server as a real process, shared by the tests of `actix_server` and
+//! `grpc_server`.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use cognito_verify::testing::TestIssuer;
+use tokio::process::Command;
+
+/// `target/<profile>/examples/<name>`, built by `cargo test` alongside the tests.
+pub(crate) fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not built", bin.display());
+    bin
+}
+
+/// A loopback port nothing listens on (at the time of asking).
+pub(crate) fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The example `name` configured for `issuer`'s pool, keys from `jwks_uri`, listening on `bind`;
+/// killed when dropped.
+pub(crate) fn command(name: &str, issuer: &TestIssuer, jwks_uri: &str, bind: &str) -> Command {
+    let mut command = Command::new(binary(name));
+    command
+        .env_clear()
+        .env("COGNITO_USER_POOL_ID", issuer.pool_id())
+        .env("COGNITO_CLIENT_ID", issuer.app_client_id())
+        .env("COGNITO_JWKS_URI", jwks_uri)
+        .env("BIND", bind)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
