@@ -180,7 +180,7 @@ impl Verifier {
             inner.issuers.iter().map(|p| p.issuer.as_str()),
         )?;
         let pool = &inner.issuers[issuer_index];
-        let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
+        let (alg, kid) = (parsed.header.alg, &*parsed.header.kid);
         let (input, signature) = (parsed.signing_input, parsed.signature);
 
         let verify = |key: &Key| {
@@ -208,7 +208,7 @@ impl Verifier {
             rules::check_claims(payload, &pool.clients, &inner.policy, unix_seconds(started))?;
         rules::check_requirements(&claims, &inner.policy)?;
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
-        inner.headers.remember(&signed);
+        inner.headers.remember(&header, &signed);
         let exp = claims.exp();
         let verified = Verified::new(claims, pool.pool, pool.user_pool_id.clone());
         if let Some(cache) = &inner.token_cache {
@@ -402,7 +402,7 @@ enum Step {
     /// The issuing pool's key set at hand has no usable key `kid`: resolve it, then verify again.
     NeedKeys {
         issuer: usize,
-        kid: String,
+        kid: Arc<str>,
         miss: Lookup,
     },
 }

@@ -24,7 +24,7 @@ const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 /// check), kept (strings as [`Text`]s of the payload) and made owned for a typed view.
 pub(crate) trait Kind {
     /// The value as kept after the type check.
-    type Kept: Clone + fmt::Debug + PartialEq;
+    type Kept: Clone + fmt::Debug + PartialEq + Default;
     /// The value in a typed view, for a required claim.
     type Owned;
     /// The value in a typed view, for an optional claim.
@@ -125,7 +125,7 @@ impl Kind for Int {
 pub(crate) struct Flag;
 
 /// A flag's value, and whether it was written as a string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct FlagValue {
     value: bool,
     as_string: bool,
@@ -195,12 +195,18 @@ impl Kind for Strings {
 /// type check of one claim.
 pub(crate) trait Presence {
     /// The kept value of a claim of kind `K`.
-    type Kept<K: Kind>: Clone + fmt::Debug + PartialEq;
+    type Kept<K: Kind>: Clone + fmt::Debug + PartialEq + Default;
     /// Its value in a typed view.
     type Owned<K: Kind>;
-    /// Takes `claim` out of `object` (parsed from `text`), checking its presence and type.
-    fn take<K: Kind>(object: &mut Object, text: &str, claim: Claim)
-    -> Result<Self::Kept<K>, Error>;
+    /// Takes `claim` out of `object` (parsed from `text`) into `kept`, checking its presence and
+    /// type. Written into place, not returned: a view's type check is then a short run of calls,
+    /// one per claim, with nothing of its own to clean up when one fails (it stays small).
+    fn take_into<K: Kind>(
+        object: &mut Object,
+        text: &str,
+        claim: Claim,
+        kept: &mut Self::Kept<K>,
+    ) -> Result<(), Error>;
     /// The value for a typed view.
     fn owned<K: Kind>(kept: &Self::Kept<K>, text: &str) -> Self::Owned<K>;
     /// The value exactly as signed, if the claim was there.
@@ -218,11 +224,18 @@ pub(crate) struct Required;
 impl Presence for Required {
     type Kept<K: Kind> = K::Kept;
     type Owned<K: Kind> = K::Owned;
-    fn take<K: Kind>(object: &mut Object, text: &str, claim: Claim) -> Result<K::Kept, Error> {
+    #[inline(never)]
+    fn take_into<K: Kind>(
+        object: &mut Object,
+        text: &str,
+        claim: Claim,
+        kept: &mut K::Kept,
+    ) -> Result<(), Error> {
         let json = object
             .take_slot(claim.slot())
             .ok_or(Error::MissingClaim { claim })?;
-        read::<K>(json, text, claim)
+        *kept = read::<K>(json, text, claim)?;
+        Ok(())
     }
     fn owned<K: Kind>(kept: &K::Kept, text: &str) -> K::Owned {
         K::owned(kept, text)
@@ -238,15 +251,17 @@ pub(crate) struct Optional;
 impl Presence for Optional {
     type Kept<K: Kind> = Option<K::Kept>;
     type Owned<K: Kind> = K::OptOwned;
-    fn take<K: Kind>(
+    #[inline(never)]
+    fn take_into<K: Kind>(
         object: &mut Object,
         text: &str,
         claim: Claim,
-    ) -> Result<Option<K::Kept>, Error> {
-        object
-            .take_slot(claim.slot())
-            .map(|json| read::<K>(json, text, claim))
-            .transpose()
+        kept: &mut Option<K::Kept>,
+    ) -> Result<(), Error> {
+        if let Some(json) = object.take_slot(claim.slot()) {
+            *kept = Some(read::<K>(json, text, claim)?);
+        }
+        Ok(())
     }
     fn owned<K: Kind>(kept: &Option<K::Kept>, text: &str) -> K::OptOwned {
         K::opt_owned(kept.as_ref(), text)
@@ -364,7 +379,7 @@ macro_rules! cognito_claims {
             }
 
             /// The typed values of a view's claims, as the type check kept them.
-            #[derive(Debug, Clone, PartialEq)]
+            #[derive(Debug, Clone, PartialEq, Default)]
             pub(crate) struct $kept {
                 $(pub(crate) $field: <$presence as Presence>::Kept<kind_of::$field_claim>,)*
             }
@@ -373,11 +388,13 @@ macro_rules! cognito_claims {
                 /// The type check of this view: each of its claims, taken out of `object`
                 /// (parsed from `text`), checked and kept.
                 pub(crate) fn take(object: &mut Object, text: &str) -> Result<Self, Error> {
-                    Ok($kept {
-                        $($field: <$presence as Presence>::take::<kind_of::$field_claim>(
-                            object, text, Claim::$field_claim,
-                        )?,)*
-                    })
+                    // Every field is written below, or an error returns and `kept` is dropped:
+                    // the defaults are never read.
+                    let mut kept = Self::default();
+                    $(<$presence as Presence>::take_into::<kind_of::$field_claim>(
+                        object, text, Claim::$field_claim, &mut kept.$field,
+                    )?;)*
+                    Ok(kept)
                 }
 
                 /// The typed view, with `extra`.

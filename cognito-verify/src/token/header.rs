@@ -25,7 +25,10 @@ super::json::member_names!(
 #[derive(Debug, Clone)]
 pub(crate) struct Header {
     pub(crate) alg: Algorithm,
-    pub(crate) kid: String,
+    /// Shared with the memo's copy: a remembered header is handed out without an allocation.
+    pub(crate) kid: Arc<str>,
+    /// Whether this came from the [`HeaderMemo`] (so there is nothing to remember).
+    remembered: bool,
 }
 
 impl Header {
@@ -40,14 +43,18 @@ impl Header {
             Some(Json::String(kid))
                 if !kid.as_str(text).is_empty() && kid.as_str(text).len() <= MAX_KID_BYTES =>
             {
-                kid.as_str(text).to_owned()
+                Arc::from(kid.as_str(text))
             }
             _ => return Err(Error::MissingKid),
         };
         if header.slot(slot!(NAMES, "crit")).is_some() {
             return Err(Error::UnsupportedCriticalHeader);
         }
-        Ok(Header { alg, kid })
+        Ok(Header {
+            alg,
+            kid,
+            remembered: false,
+        })
     }
 }
 
@@ -91,8 +98,12 @@ impl HeaderMemo {
         }
     }
 
-    /// Remembers the header of `signed`, a token whose signature verified.
-    pub(crate) fn remember(&self, signed: &Signed<'_>) {
+    /// Remembers the header of `signed`, a token whose signature verified, `header` being what
+    /// [`header`](Self::header) gave for it (nothing to do when that came from the memo).
+    pub(crate) fn remember(&self, header: &Header, signed: &Signed<'_>) {
+        if header.remembered {
+            return;
+        }
         let Some((b64, _)) = signed.signing_input().split_once('.') else {
             return;
         };
@@ -101,9 +112,10 @@ impl HeaderMemo {
         }
         // Parsed again from the signed text (only when it is new: once per signing key), so what
         // is remembered is exactly what that text parses to.
-        let Ok(header) = parse(b64) else {
+        let Ok(mut header) = parse(b64) else {
             return;
         };
+        header.remembered = true;
         self.recent.rcu(|recent| {
             let mut next = Vec::with_capacity(MEMO_HEADERS);
             next.push((Box::from(b64), header.clone()));
@@ -156,21 +168,28 @@ mod tests {
             memo.recent.load().is_empty(),
             "parsing alone remembers nothing"
         );
-        memo.remember(&sign(&a));
-        memo.remember(&sign(&a));
+        // A header parsed, not handed out by the memo: what `remember` is given for a new one.
+        let parsed = parse(&a).unwrap();
+        assert!(!parsed.remembered);
+        memo.remember(&parsed, &sign(&a));
+        memo.remember(&parsed, &sign(&a));
         assert_eq!(memo.recent.load().len(), 1);
+        let handed_out = memo.header(&a).unwrap();
+        assert!(handed_out.remembered, "handed out by the memo");
         for kid in ["b", "c", "d", "e"] {
-            memo.remember(&sign(&header_text(kid)));
+            memo.remember(&parsed, &sign(&header_text(kid)));
         }
+        // One handed out by the memo is not remembered again (nor moved to the front).
+        memo.remember(&handed_out, &sign(&a));
         let kept: Vec<String> = memo
             .recent
             .load()
             .iter()
-            .map(|(_, h)| h.kid.clone())
+            .map(|(_, h)| h.kid.to_string())
             .collect();
         assert_eq!(kept, ["e", "d", "c", "b"]);
         // A signed header that does not parse is not remembered.
-        memo.remember(&sign("e30"));
+        memo.remember(&parsed, &sign("e30"));
         assert_eq!(memo.recent.load().len(), 4);
         assert!(memo.recent.load().iter().all(|(text, _)| &**text != "e30"));
         // Forgotten or never seen, a header is parsed again, with the same result and errors.

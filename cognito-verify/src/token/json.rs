@@ -117,6 +117,14 @@ impl Text {
     }
 }
 
+/// The empty string: the value a claim's slot in a type check starts from, written over before
+/// it is read (see the claims table's `take`).
+impl Default for Text {
+    fn default() -> Self {
+        Text::Static("")
+    }
+}
+
 /// A JSON value of a token part, strictly parsed, its strings [`Text`]s of the part's text.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Json {
