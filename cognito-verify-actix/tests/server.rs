@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::test;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use cognito_verify::testing::verifier_with_keys_down;
-use cognito_verify::{Requirement, Verified};
+use cognito_verify::{HookRejection, Requirement, TokenUse, Verified, Verifier, hook_fn};
 use cognito_verify_actix::{AccessToken, Authenticate, Authenticated, CognitoAuth, Optional};
 use common::{Answer, Case, Credential, Pool, SUB, answer, request};
 use serde_json::{Value, json};
@@ -88,6 +88,71 @@ async fn every_outcome_of_the_table_over_http() {
     let pool = Pool::start().await;
     let server = Server::start(pool.auth());
     server.run(&common::table(&pool)).await;
+    server.stop().await;
+}
+
+/// A hook that denies `mallory` (403, a tenant rule) and refuses `revoked` (401): answered on
+/// every kind of route (extractor, middleware, middleware with a requirement) over HTTP.
+#[actix_web::test]
+async fn the_hook_can_deny_with_403_or_refuse_with_401_over_http() {
+    let pool = Pool::start().await;
+    let verifier = Verifier::builder()
+        .pool(pool.issuer.pool().jwks_uri(pool.jwks.url()))
+        .token_use(TokenUse::Either)
+        .hook(hook_fn(|token| async move {
+            match token.subject() {
+                "mallory" => Err(HookRejection::forbidden("tenant suspended")),
+                "revoked" => Err(HookRejection::unauthorized("session signed out")),
+                _ => Ok(()),
+            }
+        }))
+        .build()
+        .unwrap();
+    let server = Server::start(CognitoAuth::new(verifier).realm(common::REALM));
+    let token = |sub: &str| {
+        let token = pool.issuer.access_token().claim("sub", sub);
+        Credential::Bearer(token.scope("openid api/read").sign())
+    };
+    for path in ["/raw", "/access", "/mw/both", "/scoped"] {
+        let answer = server.send(path, &token("alice")).await;
+        assert_eq!(
+            (answer.status, &answer.body["sub"]),
+            (200, &json!("alice")),
+            "{path}"
+        );
+        for _ in 0..2 {
+            // Fresh, then from the verified-token cache.
+            let answer = server.send(path, &token("mallory")).await;
+            assert_eq!(answer.status, 403, "{path}: {answer:?}");
+            assert_eq!(
+                answer.www_authenticate.as_deref(),
+                Some(
+                    r#"Bearer realm="test", error="insufficient_scope", error_description="access denied by a custom check: tenant suspended""#
+                ),
+                "{path}"
+            );
+            assert_eq!(answer.retry_after, None, "{path}");
+            assert_eq!(
+                answer.body,
+                json!({"error": "insufficient_scope", "kind": "hook_forbidden"}),
+                "{path}"
+            );
+        }
+        let answer = server.send(path, &token("revoked")).await;
+        assert_eq!(answer.status, 401, "{path}: {answer:?}");
+        assert_eq!(
+            answer.www_authenticate.as_deref(),
+            Some(
+                r#"Bearer realm="test", error="invalid_token", error_description="token rejected by a custom check: session signed out""#
+            ),
+            "{path}"
+        );
+        assert_eq!(
+            answer.body,
+            json!({"error": "invalid_token", "kind": "hook_rejected"}),
+            "{path}"
+        );
+    }
     server.stop().await;
 }
 

@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use cognito_verify::http_auth::HttpAuth;
 use cognito_verify::testing::Fault;
-use cognito_verify::{TokenUse, Verified};
+use cognito_verify::{HookRejection, TokenUse, Verified};
 use cognito_verify_axum::{Authenticated, CognitoAuth};
 use common::{App, Fixture, body, invalid_token, tampered};
 use serde_json::{Value, json};
@@ -140,6 +140,68 @@ async fn invalid_tokens_are_401_invalid_token() {
         reply.www_authenticate.as_deref(),
         Some(r#"Bearer error="invalid_token", error_description="token has expired""#)
     );
+}
+
+/// A verifier whose hook denies `mallory` (403, a tenant rule) and refuses `revoked` (401).
+fn hooked_verifier(fx: &Fixture) -> cognito_verify::Verifier {
+    cognito_verify::Verifier::builder()
+        .pool(fx.pool())
+        .token_use(TokenUse::Access)
+        .hook(cognito_verify::hook_fn(|token| async move {
+            match token.subject() {
+                "mallory" => Err(HookRejection::forbidden("tenant suspended")),
+                "revoked" => Err(HookRejection::unauthorized("session signed out")),
+                _ => Ok(()),
+            }
+        }))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_hook_can_deny_with_403_or_refuse_with_401() {
+    let fx = Fixture::new().await;
+    let app = App::start(protected(&CognitoAuth::new(
+        HttpAuth::new(hooked_verifier(&fx)).realm("api"),
+    )))
+    .await;
+    let token = |sub: &str| fx.issuer.access_token().claim("sub", sub).sign();
+
+    let reply = app.get_bearer("/whoami", &token("alice")).await;
+    assert_eq!((reply.status, &reply.body["sub"]), (200, &json!("alice")));
+
+    // Denied: 403, an `insufficient_scope` challenge without `scope`, its own kind.
+    for _ in 0..2 {
+        // Fresh, then from the verified-token cache.
+        let reply = app.get_bearer("/whoami", &token("mallory")).await;
+        assert_eq!(reply.status, 403);
+        assert_eq!(
+            reply.www_authenticate.as_deref(),
+            Some(
+                r#"Bearer realm="api", error="insufficient_scope", error_description="access denied by a custom check: tenant suspended""#
+            )
+        );
+        assert_eq!(reply.retry_after, None);
+        assert_eq!(reply.body, body("insufficient_scope", "hook_forbidden"));
+    }
+
+    // Refused: 401 `invalid_token`, as before.
+    let reply = app.get_bearer("/whoami", &token("revoked")).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.www_authenticate.as_deref(),
+        Some(
+            r#"Bearer realm="api", error="invalid_token", error_description="token rejected by a custom check: session signed out""#
+        )
+    );
+    assert_eq!(reply.body, body("invalid_token", "hook_rejected"));
+
+    // The extractor without the layer answers alike.
+    let auth = CognitoAuth::new(hooked_verifier(&fx));
+    let bare = App::start(Router::new().route("/whoami", get(whoami)).with_state(auth)).await;
+    let reply = bare.get_bearer("/whoami", &token("mallory")).await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(reply.body, body("insufficient_scope", "hook_forbidden"));
 }
 
 #[tokio::test]

@@ -4,9 +4,9 @@
 //! This crate reads calls and writes statuses; every decision (token source, one-credential
 //! rule, requirements, refusals) is the core's [`cognito_verify::http_auth`], and a refusal
 //! becomes a gRPC status by [`code`] and [`status`]: `UNAUTHENTICATED` for a missing or invalid
-//! token, `PERMISSION_DENIED` for a missing scope or group, `UNAVAILABLE` while the signing keys
-//! are unavailable, `INVALID_ARGUMENT` for two `authorization` entries; the RFC 6750 challenge
-//! in `www-authenticate` metadata.
+//! token, `PERMISSION_DENIED` for a missing scope or group or a hook's denial, `UNAVAILABLE`
+//! while the signing keys are unavailable, `INVALID_ARGUMENT` for two `authorization` entries;
+//! the RFC 6750 challenge in `www-authenticate` metadata.
 //!
 //! - [`CognitoAuthLayer`]: a tower layer for `Server::builder().layer(…)` (or one service), with
 //!   requirements for every call, per service and per method. Asynchronous: always works.

@@ -18,7 +18,7 @@ pub(crate) struct Mark(pub(crate) HttpAuth);
 /// | refusal | HTTP | gRPC |
 /// |---|---|---|
 /// | no token, or an invalid one (`invalid_token`) | 401 | `UNAUTHENTICATED` (16) |
-/// | a scope or group missing (`insufficient_scope`) | 403 | `PERMISSION_DENIED` (7) |
+/// | a scope or group missing, or a hook's denial (`insufficient_scope`) | 403 | `PERMISSION_DENIED` (7) |
 /// | signing keys unavailable (or not held, for the interceptor) | 503 | `UNAVAILABLE` (14) |
 /// | more than one credential (`invalid_request`) | 400 | `INVALID_ARGUMENT` (3) |
 /// | not configured (no settings, a hook on the interceptor) | 500 | `INTERNAL` (13) |

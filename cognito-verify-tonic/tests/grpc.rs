@@ -334,6 +334,47 @@ async fn the_layer_answers_each_refusal_with_its_status() {
     assert_eq!(probe.calls(), 2, "no refused call reached the service");
 }
 
+/// A hook's denial (403) is `PERMISSION_DENIED`, its refusal (401) `UNAUTHENTICATED`, each with
+/// its kind as the message and the same challenge as over HTTP.
+#[tokio::test]
+async fn a_hook_denial_is_permission_denied() {
+    let fx = Fixture::new().await;
+    let verifier = Verifier::builder()
+        .pool(fx.issuer.pool().jwks_uri(fx.jwks.url()))
+        .token_use(TokenUse::Access)
+        .hook(hook_fn(|token| async move {
+            match token.subject() {
+                "mallory" => Err(HookRejection::forbidden("tenant suspended")),
+                "revoked" => Err(HookRejection::unauthorized("session signed out")),
+                _ => Ok(()),
+            }
+        }))
+        .build()
+        .unwrap();
+    let probe = Probe::default();
+    let layer = CognitoAuthLayer::new(HttpAuth::new(verifier).realm("grpc"));
+    let mut client = behind_layer(layer, &probe).await;
+    let token = |sub: &str| bearer(&fx.issuer.access_token().claim("sub", sub).sign());
+
+    assert_eq!(
+        check(&mut client, &[&token("alice")]).await.unwrap(),
+        "alice"
+    );
+    let denied = check(&mut client, &[&token("mallory")]).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    assert_eq!(denied.message(), "hook_forbidden");
+    assert_eq!(
+        challenge(&denied),
+        Some(
+            r#"Bearer realm="grpc", error="insufficient_scope", error_description="access denied by a custom check: tenant suspended""#
+        )
+    );
+    let refused = check(&mut client, &[&token("revoked")]).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(refused.message(), "hook_rejected");
+    assert_eq!(probe.calls(), 1, "no refused call reached the service");
+}
+
 #[tokio::test]
 async fn keys_unavailable_is_unavailable_with_retry_after() {
     let fx = Fixture::new().await;

@@ -10,7 +10,7 @@ use crate::error::ConfigError;
 use crate::hook::VerifyHook;
 use crate::jwks::{CacheSettings, FetchSettings, Fetcher, KeySet, KeySource};
 use crate::pool::Pool;
-use crate::rules::Policy;
+use crate::rules::PolicySettings;
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::TokenUse;
 use crate::token_cache::TokenCache;
@@ -19,17 +19,21 @@ use crate::verifier::{IssuerRuntime, Verifier};
 /// Builds a [`Verifier`]. Start with [`Verifier::builder`].
 ///
 /// Required: at least one [`Pool`] (with its app clients, or `any_client()`), and the
-/// [`TokenUse`]. Everything else has a documented default (see [`defaults`](crate::defaults)).
+/// [`TokenUse`] (here, or on every pool). Everything else has a documented default (see
+/// [`defaults`](crate::defaults)).
+///
+/// The token use, scope and group requirements and leeway set here are the policy of every pool
+/// that does not set its own (see [a policy per pool](Pool#a-policy-per-pool)).
 #[must_use]
 pub struct VerifierBuilder {
     pools: Vec<Pool>,
-    token_use: Option<TokenUse>,
-    scopes: Option<Requirement>,
-    groups: Option<Requirement>,
-    leeway: Duration,
+    /// The verifier-wide policy: the default of every pool.
+    policy: PolicySettings,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn VerifyHook>>,
     fetch: FetchSettings,
+    /// The user's HTTP client for key fetches, instead of the library's own.
+    http_client: Option<reqwest::Client>,
     cache: CacheSettings,
     token_cache_max_bytes: u64,
 }
@@ -38,10 +42,7 @@ impl Default for VerifierBuilder {
     fn default() -> Self {
         VerifierBuilder {
             pools: Vec::new(),
-            token_use: None,
-            scopes: None,
-            groups: None,
-            leeway: defaults::DEFAULT_LEEWAY,
+            policy: PolicySettings::default(),
             clock: Arc::new(SystemClock),
             hook: None,
             fetch: FetchSettings {
@@ -49,6 +50,7 @@ impl Default for VerifierBuilder {
                 total_timeout: defaults::DEFAULT_JWKS_TOTAL_TIMEOUT,
                 max_body_bytes: defaults::DEFAULT_JWKS_MAX_BODY_BYTES,
             },
+            http_client: None,
             cache: CacheSettings {
                 refresh_interval: defaults::DEFAULT_KEY_REFRESH_INTERVAL,
                 max_staleness: defaults::DEFAULT_KEY_MAX_STALENESS,
@@ -68,27 +70,31 @@ impl VerifierBuilder {
         self
     }
 
-    /// Which tokens to accept: access, id or either. Required.
+    /// Which tokens to accept: access, id or either. Required, unless every pool sets its own
+    /// ([`Pool::token_use`]).
     pub fn token_use(mut self, token_use: TokenUse) -> Self {
-        self.token_use = Some(token_use);
+        self.policy.token_use = Some(token_use);
         self
     }
 
-    /// Every token must meet this scope requirement (`scope` claim; id tokens have none).
+    /// Every token must meet this scope requirement (`scope` claim; id tokens have none), unless
+    /// its pool sets its own ([`Pool::require_scopes`]).
     pub fn require_scopes(mut self, required: Requirement) -> Self {
-        self.scopes = Some(required);
+        self.policy.scopes = Some(required);
         self
     }
 
-    /// Every token's user must meet this group requirement (`cognito:groups`).
+    /// Every token's user must meet this group requirement (`cognito:groups`), unless its pool
+    /// sets its own ([`Pool::require_groups`]).
     pub fn require_groups(mut self, required: Requirement) -> Self {
-        self.groups = Some(required);
+        self.policy.groups = Some(required);
         self
     }
 
-    /// Clock-skew leeway for `exp`, `nbf` and `iat` (default [`DEFAULT_LEEWAY`](defaults::DEFAULT_LEEWAY)).
+    /// Clock-skew leeway for `exp`, `nbf` and `iat` (default [`DEFAULT_LEEWAY`](defaults::DEFAULT_LEEWAY)),
+    /// unless a token's pool sets its own ([`Pool::leeway`]).
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.policy.leeway = Some(leeway);
         self
     }
 
@@ -119,6 +125,49 @@ impl VerifierBuilder {
     /// Largest JWKS body accepted (default [`DEFAULT_JWKS_MAX_BODY_BYTES`](defaults::DEFAULT_JWKS_MAX_BODY_BYTES)).
     pub fn jwks_max_body_bytes(mut self, bytes: usize) -> Self {
         self.fetch.max_body_bytes = bytes;
+        self
+    }
+
+    /// Fetches keys (and discovery documents) with this HTTP client instead of one built by the
+    /// library: for a corporate proxy, custom root certificates, or a connection pool shared
+    /// with the rest of the service. It must be a `reqwest` 0.13 client (the version this crate
+    /// uses).
+    ///
+    /// The library's limits still apply to each of its requests:
+    /// - the total deadline ([`jwks_timeout`](Self::jwks_timeout)), set on every request (it
+    ///   replaces the client's own timeout for these requests) and enforced around the whole
+    ///   fetch;
+    /// - the body size cap ([`jwks_max_body_bytes`](Self::jwks_max_body_bytes)), applied while
+    ///   the body is read (to the decoded bytes, if the client decompresses);
+    /// - no redirect is used: a `3xx` answer, or an answer from another URL than the one
+    ///   requested (a client that follows redirects), is refused as a failed fetch
+    ///   ([`KeyFetchError::Redirect`](crate::KeyFetchError::Redirect)).
+    ///
+    /// What cannot be applied to a client built elsewhere, and is the client's own:
+    /// - the connect timeout ([`jwks_connect_timeout`](Self::jwks_connect_timeout) is ignored; a
+    ///   connection attempt is still bounded by the total deadline);
+    /// - the redirect policy: a client that follows redirects does send the follow-up request
+    ///   (its answer is then refused, never used); build it with
+    ///   `.redirect(reqwest::redirect::Policy::none())` so that none is sent;
+    /// - proxies, TLS settings and root certificates, HTTP versions, default headers, and the
+    ///   `User-Agent` (the library's own client sends `cognito-verify/<version>`).
+    ///
+    /// ```
+    /// use cognito_verify::{Pool, TokenUse, Verifier};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()?;
+    /// let verifier = Verifier::builder()
+    ///     .pool(Pool::new("eu-west-1_AbCdEf123").client_id("1example23456789"))
+    ///     .token_use(TokenUse::Access)
+    ///     .http_client(client)
+    ///     .build()?;
+    /// # drop(verifier); Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -156,25 +205,28 @@ impl VerifierBuilder {
         self
     }
 
+    /// The fetcher of every pool's keys: with the injected client, or the library's own.
+    fn fetcher(&self) -> Result<Fetcher, ConfigError> {
+        match &self.http_client {
+            Some(client) => Ok(Fetcher::with_client(client.clone(), self.fetch)),
+            None => Fetcher::new(self.fetch),
+        }
+    }
+
     /// Checks the configuration and builds the verifier. Does not fetch keys: call
     /// [`Verifier::prefetch`] at start-up for that.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if self.pools.is_empty() {
             return Err(ConfigError::NoPools);
         }
-        let token_use = self.token_use.ok_or(ConfigError::MissingTokenUse)?;
-        for requirement in [&self.scopes, &self.groups].into_iter().flatten() {
-            if requirement.is_empty() {
-                return Err(ConfigError::EmptyRequirement);
-            }
-        }
+        self.policy.check()?;
         // One HTTP client (connection pool) for every pool that fetches; none when all keys are
         // preloaded.
         let mut fetcher: Option<Fetcher> = None;
         let mut seen = HashSet::new();
         let mut issuers = Vec::new();
         for (pool_index, pool) in self.pools.iter().enumerate() {
-            let resolved = pool.resolve()?;
+            let resolved = pool.resolve(&self.policy)?;
             for (index, issuer) in resolved.issuers.into_iter().enumerate() {
                 if !seen.insert(issuer.issuer.clone()) {
                     return Err(ConfigError::DuplicateIssuer {
@@ -198,7 +250,7 @@ impl VerifierBuilder {
                     (set, _) => {
                         let fetcher = match &fetcher {
                             Some(fetcher) => fetcher.clone(),
-                            None => fetcher.insert(Fetcher::new(self.fetch)?).clone(),
+                            None => fetcher.insert(self.fetcher()?).clone(),
                         };
                         let (location, clock) = (issuer.keys.clone(), self.clock.clone());
                         match set {
@@ -214,22 +266,16 @@ impl VerifierBuilder {
                     user_pool_id: resolved.id.as_str().into(),
                     issuer: issuer.issuer,
                     keys_at: issuer.keys.url().to_owned(),
-                    clients: resolved.clients.clone(),
+                    policy: resolved.policy.clone(),
                     keys: Arc::new(keys),
                 });
             }
         }
-        let policy = Policy {
-            token_use,
-            leeway_secs: self.leeway.as_secs(),
-            scopes: self.scopes,
-            groups: self.groups,
-        };
         let token_cache =
             (self.token_cache_max_bytes > 0).then(|| TokenCache::new(self.token_cache_max_bytes));
         Ok(Verifier::from_parts(
             issuers,
-            policy,
+            self.policy,
             self.clock,
             self.hook,
             token_cache,

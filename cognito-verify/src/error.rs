@@ -19,7 +19,8 @@ pub enum ErrorClass {
     InvalidRequest,
     /// The token is missing, malformed, forged, expired or not for this service (401).
     InvalidToken,
-    /// The token is valid but lacks a required scope or group (403).
+    /// The token is valid but does not grant this access: it lacks a required scope or group,
+    /// or the [hook](crate::VerifyHook) denied it ([`HookRejection::forbidden`]) (403).
     InsufficientScope,
     /// The signing keys could not be obtained; the token was neither accepted nor judged (503).
     KeysUnavailable,
@@ -112,8 +113,10 @@ kinds! {
         NotYetValid => "not_yet_valid",
         /// [`Error::IssuedInFuture`].
         IssuedInFuture => "issued_in_future",
-        /// [`Error::Hook`].
+        /// [`Error::Hook`] with [`HookRejection::unauthorized`] (401).
         HookRejected => "hook_rejected",
+        /// [`Error::Hook`] with [`HookRejection::forbidden`] (403).
+        HookForbidden => "hook_forbidden",
         /// [`Error::InsufficientScope`].
         InsufficientScope => "insufficient_scope",
         /// [`Error::InsufficientGroup`].
@@ -148,6 +151,8 @@ kinds! {
         Timeout => "timeout",
         /// [`KeyFetchError::Status`].
         Status => "status",
+        /// [`KeyFetchError::Redirect`].
+        Redirect => "redirect",
         /// [`KeyFetchError::RateLimited`].
         RateLimited => "rate_limited",
         /// [`KeyFetchError::BodyTooLarge`].
@@ -280,8 +285,13 @@ pub enum KeyFetchError {
     Connect,
     /// The fetch did not finish within the total deadline.
     Timeout,
-    /// The endpoint answered with a non-success status (redirects are not followed).
+    /// The endpoint answered with a non-success status other than a redirect.
     Status(u16),
+    /// The endpoint answered with a redirect (a `3xx` status), or, with an
+    /// [injected HTTP client](crate::VerifierBuilder::http_client) that follows redirects, the
+    /// answer came from another URL than the one requested. A redirect is never used: it could
+    /// take the fetch anywhere, and a JWKS endpoint has no reason to send one.
+    Redirect,
     /// The endpoint asked us to wait (429, or 503 with `Retry-After`).
     RateLimited {
         /// How long it asked us to wait, capped by [`MAX_RETRY_AFTER`](crate::defaults::MAX_RETRY_AFTER).
@@ -321,6 +331,9 @@ impl fmt::Display for KeyFetchError {
             KeyFetchError::Connect => f.write_str("could not connect to the JWKS endpoint"),
             KeyFetchError::Timeout => f.write_str("the JWKS fetch timed out"),
             KeyFetchError::Status(s) => write!(f, "the JWKS endpoint answered HTTP {s}"),
+            KeyFetchError::Redirect => {
+                f.write_str("the JWKS endpoint answered with a redirect, which is not followed")
+            }
             KeyFetchError::RateLimited { retry_after } => write!(
                 f,
                 "the JWKS endpoint asked to retry after {} s",
@@ -356,6 +369,7 @@ impl KeyFetchError {
             KeyFetchError::Connect => KeyFetchErrorKind::Connect,
             KeyFetchError::Timeout => KeyFetchErrorKind::Timeout,
             KeyFetchError::Status(_) => KeyFetchErrorKind::Status,
+            KeyFetchError::Redirect => KeyFetchErrorKind::Redirect,
             KeyFetchError::RateLimited { .. } => KeyFetchErrorKind::RateLimited,
             KeyFetchError::BodyTooLarge { .. } => KeyFetchErrorKind::TooLarge,
             KeyFetchError::Body => KeyFetchErrorKind::Body,
@@ -371,24 +385,91 @@ impl KeyFetchError {
 
 impl std::error::Error for KeyFetchError {}
 
-/// A refusal by the user's [`VerifyHook`](crate::VerifyHook).
+/// A refusal by the user's [`VerifyHook`](crate::VerifyHook): the token is not accepted
+/// (401, [`unauthorized`](Self::unauthorized)) or it is but may not do this (403,
+/// [`forbidden`](Self::forbidden)).
+///
+/// The reason is for logs and for the refusal's `error_description`; it is part of the error's
+/// message, so never put secrets or token contents in it.
+///
+/// ```
+/// use cognito_verify::{Error, ErrorClass, ErrorKind, HookRejection};
+///
+/// let signed_out = Error::Hook(HookRejection::unauthorized("session signed out"));
+/// assert_eq!((signed_out.kind(), signed_out.status_code().as_u16()), (ErrorKind::HookRejected, 401));
+///
+/// let other_tenant = Error::Hook(HookRejection::forbidden("tenant suspended"));
+/// assert_eq!(other_tenant.kind(), ErrorKind::HookForbidden);
+/// assert_eq!(other_tenant.class(), ErrorClass::InsufficientScope);
+/// assert_eq!(other_tenant.status_code().as_u16(), 403);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookRejection {
     reason: Cow<'static, str>,
+    forbidden: bool,
 }
 
 impl HookRejection {
-    /// A rejection with a reason for logs (it is part of the error's message; do not put secrets
-    /// or token contents in it).
-    pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
+    /// The token is not accepted (kind `hook_rejected`, class
+    /// [`InvalidToken`](ErrorClass::InvalidToken): 401 `invalid_token`), e.g. a signed-out
+    /// session or a revoked token.
+    pub fn unauthorized(reason: impl Into<Cow<'static, str>>) -> Self {
         HookRejection {
             reason: reason.into(),
+            forbidden: false,
         }
+    }
+
+    /// The token is valid, but its user may not do this (kind `hook_forbidden`, class
+    /// [`InsufficientScope`](ErrorClass::InsufficientScope): 403 with an RFC 6750
+    /// `insufficient_scope` challenge without a `scope` attribute, gRPC `PERMISSION_DENIED`),
+    /// e.g. a user of another tenant or without the role. A client must not retry with the same
+    /// token; signing in again does not help either.
+    pub fn forbidden(reason: impl Into<Cow<'static, str>>) -> Self {
+        HookRejection {
+            reason: reason.into(),
+            forbidden: true,
+        }
+    }
+
+    /// The same as [`unauthorized`](Self::unauthorized) (401).
+    pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
+        HookRejection::unauthorized(reason)
     }
 
     /// The reason given by the hook.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// Whether the hook denied a valid token (403) rather than refusing the token (401).
+    pub const fn is_forbidden(&self) -> bool {
+        self.forbidden
+    }
+
+    /// The stable kind: `hook_rejected` (401) or `hook_forbidden` (403).
+    pub const fn kind(&self) -> ErrorKind {
+        match self.forbidden {
+            false => ErrorKind::HookRejected,
+            true => ErrorKind::HookForbidden,
+        }
+    }
+
+    /// How [`Error::Hook`]'s message starts.
+    const fn what(&self) -> &'static str {
+        match self.forbidden {
+            false => "token rejected by a custom check",
+            true => "access denied by a custom check",
+        }
+    }
+
+    /// The class: [`InvalidToken`](ErrorClass::InvalidToken) (401) or
+    /// [`InsufficientScope`](ErrorClass::InsufficientScope) (403).
+    pub const fn class(&self) -> ErrorClass {
+        match self.forbidden {
+            false => ErrorClass::InvalidToken,
+            true => ErrorClass::InsufficientScope,
+        }
     }
 }
 
@@ -480,8 +561,9 @@ pub enum Error {
         /// The type that was asked for.
         target: ClaimsTarget,
     },
-    /// The user's hook refused the token.
-    #[error("token rejected by a custom check: {0}")]
+    /// The user's hook refused the token (kind and class: [`HookRejection::kind`] and
+    /// [`HookRejection::class`]).
+    #[error("{what}: {reason}", what = .0.what(), reason = .0.reason())]
     Hook(HookRejection),
     /// The token lacks a required scope.
     #[error("token lacks a required scope")]
@@ -525,7 +607,7 @@ impl Error {
             Error::NotYetValid => ErrorKind::NotYetValid,
             Error::IssuedInFuture => ErrorKind::IssuedInFuture,
             Error::ClaimsShape { .. } => ErrorKind::InvalidClaim,
-            Error::Hook(_) => ErrorKind::HookRejected,
+            Error::Hook(rejection) => rejection.kind(),
             Error::InsufficientScope => ErrorKind::InsufficientScope,
             Error::InsufficientGroup => ErrorKind::InsufficientGroup,
             Error::KeysUnavailable(_) => ErrorKind::KeysUnavailable,
@@ -536,6 +618,7 @@ impl Error {
     pub const fn class(&self) -> ErrorClass {
         match self {
             Error::InsufficientScope | Error::InsufficientGroup => ErrorClass::InsufficientScope,
+            Error::Hook(rejection) => rejection.class(),
             Error::KeysUnavailable(_) => ErrorClass::KeysUnavailable,
             _ => ErrorClass::InvalidToken,
         }
@@ -581,7 +664,9 @@ pub enum ConfigError {
         id: String,
     },
     /// The token use (access, id or either) was not stated.
-    #[error("token use not configured: call .token_use(TokenUse::Access | Id | Either)")]
+    #[error(
+        "token use not configured: call .token_use(TokenUse::Access | Id | Either) on the builder or on every pool"
+    )]
     MissingTokenUse,
     /// A pool has neither app client ids nor the explicit `any_client()` opt-out.
     #[error(
@@ -758,6 +843,7 @@ mod tests {
         let table = [
             (KeyFetchError::Timeout, "timeout"),
             (KeyFetchError::Status(404), "status"),
+            (KeyFetchError::Redirect, "redirect"),
             (KeyFetchError::Connect, "connect"),
             (KeyFetchError::BodyTooLarge { limit: 1 }, "too_large"),
             (KeyFetchError::NotAKeySet, "not_a_key_set"),

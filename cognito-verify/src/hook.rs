@@ -12,7 +12,10 @@ use crate::error::HookRejection;
 /// from the verified-token cache, so a deny-list takes effect at once).
 ///
 /// Typical uses: a deny-list of signed-out sessions keyed by `origin_jti`, or a tenant rule.
-/// A refusal is a token rejection of kind `hook_rejected` (401).
+/// A refusal is either a token rejection, [`HookRejection::unauthorized`] (kind `hook_rejected`,
+/// 401), or a denial of a valid token, [`HookRejection::forbidden`] (kind `hook_forbidden`, 403,
+/// e.g. a tenant or role rule). [`Verified::user_pool_id`] and [`Verified::pool_index`] say which
+/// pool accepted the token.
 ///
 /// Closures work too, through [`hook_fn`]:
 ///
@@ -20,12 +23,18 @@ use crate::error::HookRejection;
 /// use cognito_verify::{HookRejection, hook_fn};
 ///
 /// let deny_list = std::sync::Arc::new(std::collections::HashSet::<String>::new());
+/// let suspended_pools = std::sync::Arc::new(std::collections::HashSet::<String>::new());
 /// let hook = hook_fn(move |token| {
-///     let deny_list = deny_list.clone();
+///     let (deny_list, suspended_pools) = (deny_list.clone(), suspended_pools.clone());
 ///     async move {
 ///         let origin = token.access().and_then(|c| c.origin_jti.clone()).unwrap_or_default();
 ///         if deny_list.contains(&origin) {
-///             return Err(HookRejection::new("session signed out"));
+///             // 401: the token itself is no longer good.
+///             return Err(HookRejection::unauthorized("session signed out"));
+///         }
+///         if suspended_pools.contains(token.user_pool_id()) {
+///             // 403: a valid token of a tenant that may not use this service now.
+///             return Err(HookRejection::forbidden("tenant suspended"));
 ///         }
 ///         Ok(())
 ///     }

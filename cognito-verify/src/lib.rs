@@ -6,8 +6,13 @@
 //! `iss`, `token_use`, `client_id` (access) or `aud` (id), `exp`/`nbf`/`iat`, scopes and groups —
 //! and finally your own [hook](VerifyHook). Every refusal is an [`Error`] with a stable
 //! [`kind`](Error::kind) (an [`ErrorKind`]) and an HTTP [class](ErrorClass): 401 invalid token,
-//! 403 insufficient scope, 503 keys unavailable. Scope and group [requirements](Requirement) are
-//! met by access tokens only, unless one [allows id tokens](Requirement::allow_id_tokens).
+//! 403 insufficient scope (or a hook's [denial](HookRejection::forbidden)), 503 keys
+//! unavailable. Scope and group [requirements](Requirement) are met by access tokens only, unless
+//! one [allows id tokens](Requirement::allow_id_tokens).
+//!
+//! With several pools (multi-tenant), each [`Pool`] may set its own token use, requirements and
+//! leeway ([a policy per pool](Pool#a-policy-per-pool)); key fetches may use your own
+//! [`reqwest::Client`] ([`VerifierBuilder::http_client`]).
 //!
 //! [`http_auth`] holds the HTTP policy every front end (axum, actix-web, …) shares: where the
 //! token is read from, the one-credential rule (400 `invalid_request`), route requirements and

@@ -1,7 +1,14 @@
-//! A user pool's configuration: its id, its app clients, its issuer and its keys' location.
+//! A user pool's configuration: its id, its app clients, its issuer, its keys' location and its
+//! own policy (token use, scopes, groups, leeway) where it differs from the verifier-wide one.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::{ConfigError, UrlSetting};
 use crate::rules::client::ClientPolicy;
+use crate::rules::requirement::Requirement;
+use crate::rules::token_use::TokenUse;
+use crate::rules::{Policy, PolicySettings};
 
 /// AWS's limit on the length of a user pool id.
 const MAX_USER_POOL_ID_LEN: usize = 55;
@@ -21,6 +28,40 @@ const MAX_USER_POOL_ID_LEN: usize = 55;
 /// let local = Pool::new("us-east-1_abc").any_client()
 ///     .jwks_uri("http://127.0.0.1:5000/us-east-1_abc/.well-known/jwks.json");
 /// ```
+///
+/// ## A policy per pool
+///
+/// The token use, the required scopes and groups and the leeway set on the
+/// [`VerifierBuilder`](crate::VerifierBuilder) apply to every pool that does not set its own
+/// ([`token_use`](Self::token_use), [`require_scopes`](Self::require_scopes),
+/// [`require_groups`](Self::require_groups), [`leeway`](Self::leeway)); the app clients are
+/// always the pool's. A pool's setting replaces the verifier-wide one for that pool's tokens
+/// (a pool's requirement is not added to the verifier-wide requirement), and a token is judged
+/// only by the policy of the pool its `iss` chose, also when it is answered from the
+/// verified-token cache (whose expiry re-check uses the pool's leeway).
+///
+/// ```
+/// use std::time::Duration;
+/// use cognito_verify::{Pool, Requirement, TokenUse, Verifier};
+///
+/// # fn main() -> Result<(), cognito_verify::ConfigError> {
+/// let verifier = Verifier::builder()
+///     // The default for every pool: access tokens with `orders/read`.
+///     .token_use(TokenUse::Access)
+///     .require_scopes(Requirement::any_of(["orders/read"]))
+///     .pool(Pool::new("eu-west-1_Tenant1").client_id("1example23456789"))
+///     // This tenant's web app sends id tokens of its admins, and its clock drifts.
+///     .pool(
+///         Pool::new("eu-west-1_Tenant2")
+///             .client_id("2example23456789")
+///             .token_use(TokenUse::Id)
+///             .require_scopes(Requirement::any_of(["profile"]).allow_id_tokens())
+///             .require_groups(Requirement::any_of(["admin"]).allow_id_tokens())
+///             .leeway(Duration::from_secs(120)),
+///     )
+///     .build()?;
+/// # drop(verifier); Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Pool {
     pub(crate) id: String,
@@ -33,6 +74,8 @@ pub struct Pool {
     replica_regions: Vec<String>,
     additional: Vec<(String, String)>,
     pub(crate) preloaded: Option<Preloaded>,
+    /// This pool's own policy settings (`None`: the verifier-wide one).
+    policy: PolicySettings,
 }
 
 /// A key set given in the configuration, and what happens when it lacks a token's `kid`.
@@ -77,7 +120,8 @@ pub(crate) struct ResolvedPool {
     pub(crate) id: String,
     /// The main issuer first, then the global and replica issuers when configured.
     pub(crate) issuers: Vec<ResolvedIssuer>,
-    pub(crate) clients: ClientPolicy,
+    /// The effective policy of the pool's tokens, shared by its issuers.
+    pub(crate) policy: Arc<Policy>,
 }
 
 impl Pool {
@@ -110,6 +154,37 @@ impl Pool {
     /// check (`client_id` / `aud` must still be present).
     pub fn any_client(mut self) -> Self {
         self.any_client = true;
+        self
+    }
+
+    /// Accepts this kind of token from this pool, instead of the verifier-wide
+    /// [`token_use`](crate::VerifierBuilder::token_use) (which may then be left unset if every
+    /// pool sets its own).
+    pub fn token_use(mut self, token_use: TokenUse) -> Self {
+        self.policy.token_use = Some(token_use);
+        self
+    }
+
+    /// Every token of this pool must meet this scope requirement, instead of the verifier-wide
+    /// [`require_scopes`](crate::VerifierBuilder::require_scopes) (replaced, not added to).
+    pub fn require_scopes(mut self, required: Requirement) -> Self {
+        self.policy.scopes = Some(required);
+        self
+    }
+
+    /// Every token's user of this pool must meet this group requirement, instead of the
+    /// verifier-wide [`require_groups`](crate::VerifierBuilder::require_groups) (replaced, not
+    /// added to).
+    pub fn require_groups(mut self, required: Requirement) -> Self {
+        self.policy.groups = Some(required);
+        self
+    }
+
+    /// Clock-skew leeway for `exp`, `nbf` and `iat` of this pool's tokens, instead of the
+    /// verifier-wide [`leeway`](crate::VerifierBuilder::leeway). It also applies when a token
+    /// of this pool is answered from the verified-token cache.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.policy.leeway = Some(leeway);
         self
     }
 
@@ -197,12 +272,13 @@ impl Pool {
         self
     }
 
-    /// Checks the configuration and derives what was not given.
-    pub(crate) fn resolve(&self) -> Result<ResolvedPool, ConfigError> {
+    /// Checks the configuration and derives what was not given; the pool's effective policy is
+    /// its own settings over `defaults`, the verifier-wide ones.
+    pub(crate) fn resolve(&self, defaults: &PolicySettings) -> Result<ResolvedPool, ConfigError> {
         let region = region_of(&self.id).ok_or_else(|| ConfigError::InvalidUserPoolId {
             id: self.id.clone(),
         })?;
-        let clients = self.client_policy()?;
+        let policy = Arc::new(self.policy.resolve(defaults, self.client_policy()?)?);
         if self.discovery && self.jwks_uri.is_some() {
             return Err(ConfigError::ConflictingKeyLocation {
                 pool: self.id.clone(),
@@ -250,7 +326,7 @@ impl Pool {
         Ok(ResolvedPool {
             id: self.id.clone(),
             issuers,
-            clients,
+            policy,
         })
     }
 
@@ -318,6 +394,17 @@ fn check_url(what: UrlSetting, url: &str) -> Result<String, ConfigError> {
 mod tests {
     use super::*;
 
+    impl Pool {
+        /// Resolved as the only pool of a verifier accepting access tokens.
+        fn resolve_alone(&self) -> Result<ResolvedPool, ConfigError> {
+            let defaults = PolicySettings {
+                token_use: Some(TokenUse::Access),
+                ..PolicySettings::default()
+            };
+            self.resolve(&defaults)
+        }
+    }
+
     #[test]
     fn pool_ids_follow_the_aws_pattern() {
         assert_eq!(region_of("us-east-1_AbC123xyz"), Some("us-east-1"));
@@ -348,13 +435,13 @@ mod tests {
     fn issuer_and_jwks_are_derived() {
         let p = Pool::new("eu-west-1_Ab12")
             .client_id("c")
-            .resolve()
+            .resolve_alone()
             .map_err(|e| e.kind().as_str());
         let p = p.as_ref().map(|p| {
             (
                 p.issuers[0].issuer.as_str(),
                 p.issuers[0].keys.url(),
-                p.clients.clone(),
+                p.policy.clients.clone(),
             )
         });
         assert_eq!(
@@ -368,7 +455,7 @@ mod tests {
         let o = Pool::new("local_x")
             .any_client()
             .issuer("http://127.0.0.1:9229/local_x")
-            .resolve();
+            .resolve_alone();
         assert_eq!(
             o.map(|p| p.issuers[0].keys.url().to_owned()),
             Ok("http://127.0.0.1:9229/local_x/.well-known/jwks.json".into())
@@ -378,7 +465,7 @@ mod tests {
     #[test]
     fn replication_issuers_are_opt_in_and_each_has_its_own_jwks() {
         let urls = |p: Pool| {
-            p.any_client().resolve().map(|r| {
+            p.any_client().resolve_alone().map(|r| {
                 r.issuers
                     .into_iter()
                     .map(|i| (i.issuer, i.keys.url().to_owned()))
@@ -413,7 +500,7 @@ mod tests {
         let discovered = Pool::new("eu-west-1_Ab12")
             .any_client()
             .discover_jwks_uri()
-            .resolve();
+            .resolve_alone();
         assert_eq!(
             discovered.map(|r| r.issuers[0].keys.clone()),
             Ok(KeyLocation::Discovery {
@@ -425,7 +512,7 @@ mod tests {
         );
         let kind = |p: Pool| {
             p.any_client()
-                .resolve()
+                .resolve_alone()
                 .map(drop)
                 .map_err(|e| e.kind().as_str())
         };
@@ -449,7 +536,7 @@ mod tests {
 
     #[test]
     fn client_policy_must_be_explicit() {
-        let kind = |p: Pool| p.resolve().map(drop).map_err(|e| e.kind().as_str());
+        let kind = |p: Pool| p.resolve_alone().map(drop).map_err(|e| e.kind().as_str());
         assert_eq!(kind(Pool::new("eu-west-1_A")), Err("missing_client_policy"));
         assert_eq!(
             kind(Pool::new("eu-west-1_A").client_id("")),

@@ -12,8 +12,7 @@ use crate::config::VerifierBuilder;
 use crate::error::{Error, ErrorKind, Malformed, TokenPart};
 use crate::hook::VerifyHook;
 use crate::jwks::{Key, KeySet, KeySource, Lookup};
-use crate::rules::client::ClientPolicy;
-use crate::rules::{self, Policy, issuer, time};
+use crate::rules::{self, Policy, PolicySettings, issuer, time};
 use crate::token::{self, HeaderMemo, ParsedToken, TokenBuffers};
 use crate::token_cache::{Entry, TokenCache};
 
@@ -47,7 +46,8 @@ pub struct Verifier {
 struct Inner {
     /// Every accepted issuer (a pool has one, or more with replication), in configuration order.
     issuers: Vec<IssuerRuntime>,
-    policy: Policy,
+    /// The verifier-wide policy settings, the default of every pool's own.
+    policy: PolicySettings,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn VerifyHook>>,
     token_cache: Option<TokenCache>,
@@ -72,7 +72,8 @@ pub(crate) struct IssuerRuntime {
     pub(crate) issuer: String,
     /// The JWKS URI or discovery URL.
     pub(crate) keys_at: String,
-    pub(crate) clients: ClientPolicy,
+    /// Its pool's effective policy (shared by the pool's issuers).
+    pub(crate) policy: Arc<Policy>,
     pub(crate) keys: Arc<KeySource>,
 }
 
@@ -95,7 +96,7 @@ impl Verifier {
 
     pub(crate) fn from_parts(
         issuers: Vec<IssuerRuntime>,
-        policy: Policy,
+        policy: PolicySettings,
         clock: Arc<dyn Clock>,
         hook: Option<Arc<dyn VerifyHook>>,
         token_cache: Option<TokenCache>,
@@ -127,15 +128,16 @@ impl Verifier {
         Ok(verified)
     }
 
-    /// The cached verification of exactly this token, if it still holds: not expired, and the
-    /// key under its `kid` in its pool's usable key set still the very key that verified it.
+    /// The cached verification of exactly this token, if it still holds: not expired (with its
+    /// pool's leeway), and the key under its `kid` in its pool's usable key set still the very
+    /// key that verified it.
     fn cached(&self, token: &str) -> Option<Verified> {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
         let now = inner.clock.now();
         cache.get(token, |entry| {
             inner.issuers.get(entry.issuer).is_some_and(|pool| {
-                time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
+                time::still_valid(entry.exp, unix_seconds(now), pool.policy.leeway_secs)
                     && pool
                         .keys
                         .with_key(&entry.kid, now, |key| key.identity() == entry.key)
@@ -204,9 +206,8 @@ impl Verifier {
         let ParsedToken {
             header, payload, ..
         } = parsed;
-        let claims =
-            rules::check_claims(payload, &pool.clients, &inner.policy, unix_seconds(started))?;
-        rules::check_requirements(&claims, &inner.policy)?;
+        let claims = rules::check_claims(payload, &pool.policy, unix_seconds(started))?;
+        rules::check_requirements(&claims, &pool.policy)?;
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
         inner.headers.remember(&header, &signed);
         let exp = claims.exp();

@@ -55,7 +55,7 @@ async fn endpoint_faults_are_keys_unavailable() {
             keys_unavailable(&r).unwrap_or_else(|| panic!("{what}: {:?}", r.as_ref().map(drop)));
         let expected = match fault {
             Fault::Status(code) => KeyFetchError::Status(code),
-            Fault::Redirect(_) => KeyFetchError::Status(302),
+            Fault::Redirect(_) => KeyFetchError::Redirect,
             Fault::Oversized(_) => KeyFetchError::BodyTooLarge { limit: 64 * 1024 },
             Fault::Reset => KeyFetchError::Request,
             _ => KeyFetchError::NotAKeySet,

@@ -210,7 +210,7 @@ async fn every_failure_mode_serves_held_keys_to_the_staleness_limit_and_recovers
         ),
         (
             Sickness::Fault(Fault::Redirect(decoy.url())),
-            KeyFetchError::Status(302),
+            KeyFetchError::Redirect,
         ),
     ];
     let runs = cases

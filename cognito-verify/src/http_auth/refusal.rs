@@ -1,5 +1,16 @@
 //! The answer to a refused request (RFC 6750 §3): status, `WWW-Authenticate`, `Retry-After`, a
 //! JSON body that never contains the token, and the log event.
+//!
+//! A [hook](crate::VerifyHook) that denies a valid token ([`HookRejection::forbidden`], e.g. a
+//! user of another tenant) is answered like a missing scope: 403 with
+//! `error="insufficient_scope"`, the only RFC 6750 code for "the token is valid but does not
+//! grant this" ("the request requires higher privileges than provided by the access token",
+//! §3.1), without a `scope` attribute, since no scope would help. RFC 6750 defines no other
+//! code, and a 403 without a challenge would tell a client nothing about why. The body's
+//! `kind` (`hook_forbidden`) tells it apart from a missing scope (`insufficient_scope`) or
+//! group (`insufficient_group`).
+//!
+//! [`HookRejection::forbidden`]: crate::HookRejection::forbidden
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,7 +32,7 @@ pub enum BearerError {
     InvalidRequest,
     /// The token is expired, revoked, malformed or invalid for other reasons (401).
     InvalidToken,
-    /// The token lacks a scope (or group) the resource needs (403).
+    /// The token lacks a scope (or group) the resource needs, or the hook denied it (403).
     InsufficientScope,
 }
 
@@ -102,8 +113,9 @@ enum Cause {
 }
 
 impl Refusal {
-    /// A verification error: 401 `invalid_token`, 403 `insufficient_scope` (naming `required`'s
-    /// scopes or groups), or 503 with `Retry-After` and no challenge when keys are unavailable.
+    /// A verification error: 401 `invalid_token`, 403 `insufficient_scope` (a missing scope or
+    /// group, naming `required`'s names, or a hook's denial), or 503 with `Retry-After` and no
+    /// challenge when keys are unavailable.
     pub fn new(error: Error, realm: Option<&str>, required: Option<&Requirement>) -> Self {
         let class = error.class();
         let bearer = BearerError::of_class(class);
@@ -419,6 +431,42 @@ mod tests {
         assert_eq!(
             c.www_authenticate().map(HeaderValue::as_bytes),
             Some(&b"Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"token lacks a required scope\", scope=\"orders/read orders/write\""[..])
+        );
+    }
+
+    #[test]
+    fn a_hook_may_refuse_with_401_or_deny_with_403() {
+        let denied = Error::Hook(crate::HookRejection::forbidden("tenant suspended"));
+        let r = Refusal::new(denied, Some("api"), None);
+        assert_eq!(
+            (r.status(), r.kind(), r.bearer_error()),
+            (
+                StatusCode::FORBIDDEN,
+                ErrorKind::HookForbidden,
+                Some(BearerError::InsufficientScope)
+            )
+        );
+        assert_eq!(
+            r.www_authenticate().map(HeaderValue::as_bytes),
+            Some(&b"Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"access denied by a custom check: tenant suspended\""[..])
+        );
+        assert_eq!(
+            r.json_body(false),
+            json!({"error": "insufficient_scope", "kind": "hook_forbidden"})
+        );
+        let refused = Error::Hook(crate::HookRejection::unauthorized("signed out"));
+        let r = Refusal::new(refused, None, None);
+        assert_eq!(
+            (r.status(), r.kind(), r.bearer_error()),
+            (
+                StatusCode::UNAUTHORIZED,
+                ErrorKind::HookRejected,
+                Some(BearerError::InvalidToken)
+            )
+        );
+        assert_eq!(
+            r.www_authenticate().map(HeaderValue::as_bytes),
+            Some(&b"Bearer error=\"invalid_token\", error_description=\"token rejected by a custom check: signed out\""[..])
         );
     }
 

@@ -1,4 +1,5 @@
-//! One JWKS fetch over HTTP: bounded in time and size, no redirects.
+//! One JWKS fetch over HTTP: bounded in time and size, no redirects, with the library's own
+//! HTTP client or one the user injected.
 
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +22,12 @@ pub(crate) struct FetchSettings {
 }
 
 /// Fetches JWKS documents. One HTTP client (connection pool) serves every pool of a verifier.
+///
+/// Every request is bounded here, whichever client sends it: the total deadline (per request
+/// and around the whole fetch), the size cap while the body is read, and no redirect used (a
+/// `3xx` answer, or an answer from another URL than the one requested, is
+/// [`KeyFetchError::Redirect`]). Only the library's own client also has the connect timeout,
+/// the no-redirect policy (so a redirect is never even requested) and the user agent.
 #[derive(Debug, Clone)]
 pub(crate) struct Fetcher {
     client: reqwest::Client,
@@ -28,6 +35,7 @@ pub(crate) struct Fetcher {
 }
 
 impl Fetcher {
+    /// With the library's own client, built from `settings`.
     pub(crate) fn new(settings: FetchSettings) -> Result<Self, ConfigError> {
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
@@ -38,6 +46,12 @@ impl Fetcher {
             .build()
             .map_err(|_| ConfigError::HttpClient)?;
         Ok(Fetcher { client, settings })
+    }
+
+    /// With the user's client (proxies, root certificates, a shared connection pool); the
+    /// per-request limits of `settings` still apply.
+    pub(crate) fn with_client(client: reqwest::Client, settings: FetchSettings) -> Self {
+        Fetcher { client, settings }
     }
 
     /// Fetches and parses the key set at `location`; `now` stamps it.
@@ -79,14 +93,22 @@ impl Fetcher {
     }
 
     async fn fetch_body(&self, uri: &str) -> Result<Vec<u8>, KeyFetchError> {
-        let mut response = self
+        let request = self
             .client
             .get(uri)
             .header(ACCEPT, "application/json")
-            .send()
-            .await
+            // Overrides an injected client's own timeout, if it has one.
+            .timeout(self.settings.total_timeout)
+            .build()
             .map_err(classify)?;
+        let requested = request.url().clone();
+        let mut response = self.client.execute(request).await.map_err(classify)?;
         let status = response.status();
+        // A client that follows redirects (an injected one may) hands over the last answer:
+        // its URL tells.
+        if status.is_redirection() || response.url() != &requested {
+            return Err(KeyFetchError::Redirect);
+        }
         if !status.is_success() {
             let retry_after = response
                 .headers()

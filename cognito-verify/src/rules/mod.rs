@@ -5,6 +5,7 @@
 pub(crate) mod client;
 pub(crate) mod groups;
 pub(crate) mod issuer;
+pub(crate) mod policy;
 pub(crate) mod requirement;
 pub(crate) mod scope;
 pub(crate) mod time;
@@ -13,35 +14,23 @@ pub(crate) mod token_use;
 use crate::claims::Claims;
 use crate::error::Error;
 use crate::token::Parsed;
-use client::ClientPolicy;
-use requirement::Requirement;
-use token_use::TokenUse;
+pub(crate) use policy::{Policy, PolicySettings};
 
-/// The verifier-wide policy the claim rules apply.
-#[derive(Debug, Clone)]
-pub(crate) struct Policy {
-    pub(crate) token_use: TokenUse,
-    pub(crate) leeway_secs: u64,
-    pub(crate) scopes: Option<Requirement>,
-    pub(crate) groups: Option<Requirement>,
-}
-
-/// Runs the claim rules that judge the token itself, in order: token use, then the type of every
-/// claim of that use's view ([`Claims::check`]), app client, time.
+/// Runs the claim rules that judge the token itself by its pool's policy, in order: token use,
+/// then the type of every claim of that use's view ([`Claims::check`]), app client, time.
 pub(crate) fn check_claims(
     payload: &mut Parsed,
-    clients: &ClientPolicy,
     policy: &Policy,
     now: u64,
 ) -> Result<Claims, Error> {
     let token_use = token_use::check(payload, policy.token_use)?;
     let claims = Claims::check(payload, token_use)?;
-    client::check(&claims, clients)?;
+    client::check(&claims, &policy.clients)?;
     time::check(&claims, now, policy.leeway_secs)?;
     Ok(claims)
 }
 
-/// The configured scope and group requirements, applied last (after every other rule) so that a 403 is only ever answered for a token that is otherwise
+/// The pool's scope and group requirements, applied last (after every other rule) so that a 403 is only ever answered for a token that is otherwise
 /// entirely valid. Reads the same claims as [`crate::Verified::require_scopes`]
 /// and [`crate::Verified::require_groups`]: an id token has no scopes.
 pub(crate) fn check_requirements(claims: &Claims, policy: &Policy) -> Result<(), Error> {

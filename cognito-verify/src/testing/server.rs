@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use tokio::net::TcpListener;
@@ -54,6 +54,8 @@ struct Shared {
     discovery: RwLock<Option<String>>,
     fault: RwLock<Fault>,
     fetches: AtomicU64,
+    /// The headers of every request received, in order.
+    requests: Mutex<Vec<HeaderMap>>,
 }
 
 /// A JWKS server on `127.0.0.1` (any path serves the JWKS). Stops when dropped.
@@ -85,6 +87,7 @@ impl JwksServer {
             discovery: RwLock::new(None),
             fault: RwLock::new(Fault::None),
             fetches: AtomicU64::new(0),
+            requests: Mutex::new(Vec::new()),
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -160,6 +163,21 @@ impl JwksServer {
     pub fn fetch_count(&self) -> u64 {
         self.shared.fetches.load(Ordering::SeqCst)
     }
+
+    /// How many of the requests it has received carried the header `name` with the value
+    /// `value` (e.g. a marker an injected HTTP client sends with every request).
+    pub fn requests_with_header(&self, name: &str, value: &str) -> u64 {
+        let requests = self
+            .shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let marked = requests
+            .iter()
+            .filter(|headers| headers.get_all(name).iter().any(|v| v == value))
+            .count();
+        u64::try_from(marked).unwrap_or(u64::MAX)
+    }
 }
 
 /// A listener on a loopback port no earlier server of this process used. A port the system
@@ -189,7 +207,16 @@ impl Drop for JwksServer {
     }
 }
 
-async fn serve(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {
+async fn serve(
+    State(shared): State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    shared
+        .requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(headers);
     shared.fetches.fetch_add(1, Ordering::SeqCst);
     let read = |lock: &RwLock<String>| lock.read().unwrap_or_else(|e| e.into_inner()).clone();
     let fault = shared
