@@ -45,6 +45,7 @@ mod hook;
 pub mod http_auth;
 mod jwks;
 mod pool;
+mod pools;
 mod rules;
 mod token;
 mod token_cache;
@@ -63,6 +64,7 @@ pub use error::{
 };
 pub use hook::{VerifyHook, hook_fn};
 pub use pool::Pool;
+pub use pools::{PoolResolver, ResolverError, ResolverSettings, UnknownIssuer, resolver_fn};
 pub use rules::requirement::Requirement;
 pub use rules::token_use::{ActualUse, TokenUse};
 pub use verifier::{TokenCacheStats, TryVerifyError, Verifier};

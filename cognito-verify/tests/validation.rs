@@ -448,7 +448,7 @@ async fn issuer_override_replaces_the_derived_issuer() {
         .build()
         .unwrap();
     assert_eq!(
-        v.issuers().collect::<Vec<_>>(),
+        v.issuers(),
         ["http://127.0.0.1:9229/local_AbCd1234"]
     );
     assert_eq!(kind(&v.verify(&issuer.access_token().sign()).await), "ok");
