@@ -46,6 +46,7 @@
 pub mod alb;
 mod gate;
 mod log;
+mod pools;
 mod server;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -57,6 +58,7 @@ use serde_json::{Map, Value, json};
 
 pub use gate::Gate;
 pub use log::{CapturedEvent, LogCapture};
+pub use pools::PoolsJwksServer;
 pub use server::{Fault, JwksServer};
 
 use std::net::SocketAddr;
