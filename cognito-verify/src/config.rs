@@ -9,7 +9,9 @@ use crate::error::ConfigError;
 use crate::hook::VerifyHook;
 use crate::jwks::{CacheSettings, FetchSettings};
 use crate::pool::Pool;
-use crate::pools::{IssuerMap, NEVER, PoolFactory, PoolResolver, Pools, Resolved, ResolverSettings};
+use crate::pools::{
+    IssuerMap, NEVER, PoolFactory, PoolResolver, Pools, Resolved, ResolverSettings,
+};
 use crate::rules::Policy;
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::TokenUse;

@@ -575,7 +575,8 @@ impl Error {
                 Some(*retry_after)
             }
             Error::KeysUnavailable(
-                KeyFetchError::BackingOff { retry_in, .. } | KeyFetchError::ResolverBusy { retry_in },
+                KeyFetchError::BackingOff { retry_in, .. }
+                | KeyFetchError::ResolverBusy { retry_in },
             ) => Some((*retry_in).max(MIN_RETRY_AFTER)),
             Error::KeysUnavailable(_) => Some(MIN_RETRY_AFTER),
             _ => None,

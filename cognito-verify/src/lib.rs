@@ -9,6 +9,11 @@
 //! 403 insufficient scope, 503 keys unavailable. Scope and group [requirements](Requirement) are
 //! met by access tokens only, unless one [allows id tokens](Requirement::allow_id_tokens).
 //!
+//! Many pools (a pool per tenant): the token's `iss` chooses among any number of configured pools
+//! with one hash lookup; pools can be added and removed on a live verifier
+//! ([`Verifier::add_pool`], [`Verifier::remove_pool`]), or found at run time by your
+//! [`PoolResolver`], with bounded, cached answers ([`ResolverSettings`]).
+//!
 //! [`http_auth`] holds the HTTP policy every front end (axum, actix-web, …) shares: where the
 //! token is read from, the one-credential rule (400 `invalid_request`), route requirements and
 //! RFC 6750 refusals, on `http` crate types.

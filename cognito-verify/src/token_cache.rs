@@ -282,7 +282,14 @@ mod tests {
     fn the_front_answers_rechecks_and_goes_private_after_enough_hits() {
         let cache = TokenCache::new(1 << 20);
         let original = verified("u1");
-        cache.insert(Entry::new("h.p.sig1", original.clone(), issuer(), "k", key(), 1));
+        cache.insert(Entry::new(
+            "h.p.sig1",
+            original.clone(),
+            issuer(),
+            "k",
+            key(),
+            1,
+        ));
         // First hit: from moka, the shared claims; it takes the front slot.
         let first = cache.get("h.p.sig1", |_| true).unwrap();
         assert!(first.shares_with(&original));

@@ -23,7 +23,8 @@ use crate::token_cache::{Entry, TokenCache};
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
 ///
 /// The order of judgement: size and form of the token; header (`alg` allowed, `kid` present);
-/// payload parsed (once); `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched
+/// payload parsed (once); `iss` chooses the pool, configured, added or answered by the
+/// [`PoolResolver`](crate::PoolResolver) (no pool, no fetch); the key for `kid` (fetched
 /// if needed); the signature; then, with the claims now trusted, token use, the type of every
 /// claim its view carries (the claims table), app client, `exp` / `nbf` / `iat`; scopes and
 /// groups; the user's hook.
@@ -213,7 +214,12 @@ impl Verifier {
     /// Every check but the hook, at `started`, with the pool and key `given`, or found here:
     /// the pool by `iss` (one not held asks for the resolver: [`Step::NeedPool`]), the key in
     /// its current key set (a miss there asks for a fetch: [`Step::NeedKeys`]).
-    fn verify_with(&self, token: &str, started: SystemTime, given: Given<'_>) -> Result<Step, Error> {
+    fn verify_with(
+        &self,
+        token: &str,
+        started: SystemTime,
+        given: Given<'_>,
+    ) -> Result<Step, Error> {
         let inner = &*self.inner;
         let mut buffers = TokenBuffers::new(&CLAIM_NAMES);
         let parsed = token::parse(token, &mut buffers, &inner.headers)?;
@@ -221,9 +227,8 @@ impl Verifier {
         let found;
         let (pool, keys) = match given {
             Given::Nothing => {
-                found = issuer::select(parsed.payload, |iss| {
-                    inner.pools.find(&fixed, iss, started)
-                })?;
+                found =
+                    issuer::select(parsed.payload, |iss| inner.pools.find(&fixed, iss, started))?;
                 match &found {
                     Found::Fixed(pool) => (*pool, None),
                     Found::Resolved(pool) => (pool, None),
@@ -440,13 +445,23 @@ impl Verifier {
     /// The issuers of the configured and added pools, in the order they were configured or
     /// added (resolved pools are not listed).
     pub fn issuers(&self) -> Vec<String> {
-        self.inner.pools.fixed().iter().map(|p| p.issuer.clone()).collect()
+        self.inner
+            .pools
+            .fixed()
+            .iter()
+            .map(|p| p.issuer.clone())
+            .collect()
     }
 
     /// Where each issuer's keys are fetched from (a JWKS URI, or the discovery document's URL),
     /// in the order of [`issuers`](Self::issuers).
     pub fn jwks_uris(&self) -> Vec<String> {
-        self.inner.pools.fixed().iter().map(|p| p.keys_at.clone()).collect()
+        self.inner
+            .pools
+            .fixed()
+            .iter()
+            .map(|p| p.keys_at.clone())
+            .collect()
     }
 
     /// How many times the [`PoolResolver`](crate::PoolResolver) has been called (for metrics
@@ -467,7 +482,12 @@ impl Verifier {
     /// How many JWKS fetches the pools this verifier holds have started (for metrics and
     /// tests); a pool removed or evicted takes its count with it.
     pub fn key_fetch_count(&self) -> u64 {
-        self.inner.pools.all().iter().map(|p| p.keys.fetch_count()).sum()
+        self.inner
+            .pools
+            .all()
+            .iter()
+            .map(|p| p.keys.fetch_count())
+            .sum()
     }
 
     /// Waits until every key fetch this verifier has started has finished.

@@ -149,10 +149,18 @@ async fn a_removed_pools_cached_tokens_leave_the_cache() {
     assert!(v.remove_pool("eu-west-1_Gone"));
     let deadline = tokio::time::Instant::now() + GUARD;
     while entries() != 10 {
-        assert!(tokio::time::Instant::now() < deadline, "{} entries", entries());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} entries",
+            entries()
+        );
         tokio::task::yield_now().await;
     }
-    assert_eq!(server.fetches_of("eu-west-1_Keep"), 1, "the kept pool's keys were kept");
+    assert_eq!(
+        server.fetches_of("eu-west-1_Keep"),
+        1,
+        "the kept pool's keys were kept"
+    );
     let again = keep.access_token().claim("jti", "0").sign();
     assert_eq!(kind(&v.verify(&again).await), "ok");
     assert_eq!(server.fetch_count(), 2);

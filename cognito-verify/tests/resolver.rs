@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cognito_verify::testing::{DEFAULT_TEST_CLIENT_ID, PoolsJwksServer, TestIssuer, b64, signing_input};
+use cognito_verify::testing::{
+    DEFAULT_TEST_CLIENT_ID, PoolsJwksServer, TestIssuer, b64, signing_input,
+};
 use cognito_verify::{
     Error, KeyFetchError, ManualClock, Pool, PoolResolver, ResolverError, ResolverSettings,
     TokenUse, UnknownIssuer, Verifier, resolver_fn,
@@ -171,7 +173,9 @@ async fn a_thousand_resolved_pools_each_cost_one_resolver_call_and_one_fetch() {
                 .await
         }
     };
-    let results = tokio::time::timeout(GUARD, verify_all(v.clone())).await.unwrap();
+    let results = tokio::time::timeout(GUARD, verify_all(v.clone()))
+        .await
+        .unwrap();
     for (i, result) in &results {
         let verified = result.as_ref().unwrap_or_else(|e| panic!("pool {i}: {e}"));
         assert_eq!(verified.user_pool_id(), fleet.ids[*i]);
@@ -183,7 +187,9 @@ async fn a_thousand_resolved_pools_each_cost_one_resolver_call_and_one_fetch() {
     }
     assert_eq!(server.fetch_count(), 1_000);
 
-    let again = tokio::time::timeout(GUARD, verify_all(v.clone())).await.unwrap();
+    let again = tokio::time::timeout(GUARD, verify_all(v.clone()))
+        .await
+        .unwrap();
     assert!(again.iter().all(|(_, r)| r.is_ok()));
     assert_eq!(tenants.calls(), 1_000, "held pools call nothing");
     assert_eq!(server.fetch_count(), 1_000, "and fetch nothing");
@@ -226,17 +232,28 @@ async fn a_flood_of_made_up_issuers_costs_at_most_the_budget_and_no_fetch() {
         .buffer_unordered(64)
         .collect::<Vec<_>>()
         .await;
-    let refused = results.iter().filter(|r| kind(r) == "invalid_issuer").count();
+    let refused = results
+        .iter()
+        .filter(|r| kind(r) == "invalid_issuer")
+        .count();
     let busy: Vec<&Error> = results
         .iter()
         .filter_map(|r| r.as_ref().err())
-        .filter(|e| matches!(e, Error::KeysUnavailable(KeyFetchError::ResolverBusy { .. })))
+        .filter(|e| {
+            matches!(
+                e,
+                Error::KeysUnavailable(KeyFetchError::ResolverBusy { .. })
+            )
+        })
         .collect();
     assert_eq!(tenants.calls(), u64::from(burst), "the burst, nothing more");
     assert_eq!(v.resolver_calls(), u64::from(burst));
     assert_eq!(refused, burst as usize);
     assert_eq!(busy.len(), 10_000 - burst as usize);
-    assert!(busy.iter().all(|e| e.status_code() == 503 && e.retry_after() >= Some(SEC)));
+    assert!(
+        busy.iter()
+            .all(|e| e.status_code() == 503 && e.retry_after() >= Some(SEC))
+    );
     assert_eq!(server.fetch_count(), 0, "no key fetched");
 
     // Time refills the budget at its rate.
@@ -257,7 +274,11 @@ async fn a_flood_of_made_up_issuers_costs_at_most_the_budget_and_no_fetch() {
         "https://cognito-idp.us-east-1.amazonaws.com/eu-west-1_X",
         "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X/",
     ] {
-        assert_eq!(kind(&v.verify(&made_up(iss)).await), "invalid_issuer", "{iss}");
+        assert_eq!(
+            kind(&v.verify(&made_up(iss)).await),
+            "invalid_issuer",
+            "{iss}"
+        );
     }
     assert_eq!(tenants.calls(), u64::from(burst + per_second));
     assert_eq!(server.fetch_count(), 0);
@@ -297,12 +318,19 @@ async fn concurrent_lookups_of_one_issuer_share_one_resolver_call() {
         .collect();
     let deadline = tokio::time::Instant::now() + GUARD;
     while calls.load(Ordering::SeqCst) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the resolver was never called");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the resolver was never called"
+        );
         tokio::task::yield_now().await;
     }
     release.notify_one();
     for task in tasks {
-        tokio::time::timeout(GUARD, task).await.unwrap().unwrap().unwrap();
+        tokio::time::timeout(GUARD, task)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(server.fetch_count(), 1);

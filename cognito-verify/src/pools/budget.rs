@@ -68,10 +68,7 @@ mod tests {
         assert_eq!(budget.take(1_050), Err(Duration::from_millis(50)));
         assert_eq!(budget.take(1_100), Ok(()));
         // A long quiet time refills the burst, no more.
-        assert_eq!(
-            (0..10).filter(|_| budget.take(100_000).is_ok()).count(),
-            3
-        );
+        assert_eq!((0..10).filter(|_| budget.take(100_000).is_ok()).count(), 3);
         // A clock going back refills nothing.
         assert!(budget.take(50_000).is_err());
         assert!(Budget::new(0, 0, 0).take(u64::MAX).is_err());

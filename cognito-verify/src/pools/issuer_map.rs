@@ -23,7 +23,10 @@ impl IssuerMap {
     }
 
     /// Adds the issuers of one pool, all or none: an issuer already present is a duplicate.
-    pub(crate) fn insert_pool(&mut self, runtimes: &[Arc<IssuerRuntime>]) -> Result<(), ConfigError> {
+    pub(crate) fn insert_pool(
+        &mut self,
+        runtimes: &[Arc<IssuerRuntime>],
+    ) -> Result<(), ConfigError> {
         for (at, runtime) in runtimes.iter().enumerate() {
             let twice = runtimes[..at].iter().any(|r| r.issuer == runtime.issuer);
             if twice || self.by_issuer.contains_key(runtime.issuer.as_str()) {

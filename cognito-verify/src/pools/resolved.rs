@@ -82,7 +82,11 @@ impl Resolved {
         let lookups = moka::future::Cache::builder()
             .max_capacity(1)
             .build_with_hasher(hasher());
-        let budget = Budget::new(settings.per_second, settings.burst, unix_millis(clock.now()));
+        let budget = Budget::new(
+            settings.per_second,
+            settings.burst,
+            unix_millis(clock.now()),
+        );
         Resolved {
             resolver,
             settings,
@@ -162,7 +166,12 @@ impl Resolved {
             }
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let asked = tokio::time::timeout(self.settings.timeout, self.resolver.resolve(candidate));
+        let asked = self.resolver.resolve(candidate);
+        // Outside a Tokio runtime there is no timer: the resolver's own future is awaited.
+        let asked = match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::time::timeout(self.settings.timeout, asked).await,
+            Err(_) => Ok(asked.await),
+        };
         let failed = |why: &dyn std::fmt::Display| {
             tracing::warn!(issuer = %iss, reason = %why, "pool resolver failed");
             self.refused.insert(
@@ -173,7 +182,7 @@ impl Resolved {
             );
             Err(Error::KeysUnavailable(KeyFetchError::Resolver))
         };
-        let pool = match asked.await {
+        let pool = match asked {
             Ok(Ok(Some(pool))) => pool,
             Ok(Ok(None)) => {
                 if let Some(old) = self.pools.remove(&iss) {

@@ -58,8 +58,10 @@ use crate::pool::{Pool, is_region, region_of};
 /// ```
 pub trait PoolResolver: Send + Sync + 'static {
     /// The pool of `issuer`, `None` for an issuer this service does not accept.
-    fn resolve(&self, issuer: UnknownIssuer)
-    -> BoxFuture<'static, Result<Option<Pool>, ResolverError>>;
+    fn resolve(
+        &self,
+        issuer: UnknownIssuer,
+    ) -> BoxFuture<'static, Result<Option<Pool>, ResolverError>>;
 }
 
 /// A [`PoolResolver`] from an async closure.

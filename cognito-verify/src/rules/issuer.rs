@@ -28,7 +28,9 @@ pub(crate) fn confirm<'p>(
     pool: &'p Arc<IssuerRuntime>,
 ) -> Result<&'p Arc<IssuerRuntime>, Error> {
     select(payload, |iss| {
-        (iss == pool.issuer).then_some(pool).ok_or(Error::InvalidIssuer)
+        (iss == pool.issuer)
+            .then_some(pool)
+            .ok_or(Error::InvalidIssuer)
     })
 }
 
