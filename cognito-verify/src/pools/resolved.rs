@@ -134,6 +134,7 @@ impl Resolved {
         let Some(candidate) = self.may_ask(iss) else {
             return Err(Error::InvalidIssuer);
         };
+        // Set by the closure, which moka always runs; were it not, the token is refused (503).
         let mut answer = Err(Error::KeysUnavailable(KeyFetchError::Resolver));
         self.lookups
             .entry_by_ref(iss)

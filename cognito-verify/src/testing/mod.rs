@@ -28,6 +28,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! For many pools (a pool per tenant), [`PoolsJwksServer`] serves each pool's key set at its own
+//! path on one loopback server, counting fetches per pool.
+//!
 //! For tests of what your service does when the keys misbehave:
 //! - [`JwksServer::set_fault`] makes the endpoint fail in a chosen way, and a [`Gate`] in front
 //!   of it refuses connections or holds requests while a test looks at the state in between;
