@@ -441,3 +441,44 @@ fn a_resolver_replaces_the_configured_pools() {
         );
     }
 }
+
+/// `try_verify` (no waiting) with a resolver: a new tenant's token starts the resolution and the
+/// key fetch in the background and answers `WouldFetch` until both are done, then verifies; a
+/// refused issuer is refused at once, from the answer held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_verify_resolves_in_the_background() {
+    let server = Arc::new(PoolsJwksServer::start().await.unwrap());
+    let fleet = Fleet::new(1, &server);
+    let tenants = Tenants::with_server(&server);
+    tenants.own(&fleet.ids[0]);
+    let v = builder(&ManualClock::at_unix(NOW))
+        .pool_resolver(tenants.resolver())
+        .token_cache_max_bytes(0)
+        .build()
+        .unwrap();
+    let token = fleet.token(0, "alice");
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        match v.try_verify(&token) {
+            Ok(verified) => {
+                assert_eq!(verified.user_pool_id(), fleet.ids[0]);
+                break;
+            }
+            Err(cognito_verify::TryVerifyError::WouldFetch) => {}
+            Err(other) => panic!("{other}"),
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never verified");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(tenants.calls(), 1);
+    assert_eq!(server.fetch_count(), 1);
+
+    let stranger = made_up(&cognito_iss("eu-west-1_Stranger"));
+    assert!(v.verify(&stranger).await.is_err());
+    let refused = v
+        .try_verify(&stranger)
+        .map(drop)
+        .map_err(|e| e.kind().as_str());
+    assert_eq!(refused, Err("invalid_issuer"));
+    assert_eq!(tenants.calls(), 2);
+}
