@@ -1,4 +1,4 @@
-//! Memory report (no timing): bytes per cached token and bytes per parsed key.
+//! Memory report (no timing): bytes per cached token, per parsed key and per pool.
 //!
 //! Two measurements for each:
 //! - **Rust heap**: live bytes requested from the global allocator (`stats_alloc` counts every
@@ -18,8 +18,8 @@ use std::hint::black_box;
 
 use aws_lc_rs::signature::ParsedPublicKey;
 use cognito_verify::defaults::DEFAULT_TOKEN_CACHE_MAX_BYTES;
-use cognito_verify::testing::TestIssuer;
-use cognito_verify::{TokenUse, Verifier};
+use cognito_verify::testing::{TestIssuer, b64, signing_input};
+use cognito_verify::{Pool, ResolverError, ResolverSettings, TokenUse, Verifier, resolver_fn};
 use cognito_verify_benches::{BareRs256, rss_bytes, split_token, verifier_for, verify_now};
 use serde_json::json;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
@@ -239,6 +239,87 @@ fn tokens(issuer: &TestIssuer, count: usize, keep: &mut Keep) {
     println!();
 }
 
+/// Bytes per pool: configured with its key set (two RSA-2048 keys, as Cognito publishes),
+/// configured with its keys not yet fetched, and resolved (by a resolver, keys preloaded).
+fn pools(count: usize, keep: &mut Keep) {
+    println!("## Per pool\n");
+    println!(
+        "{count} pools in one verifier, each with its own copy of a two-key JWKS (parsed apart), \
+         against a verifier with one pool.\n"
+    );
+    table_head("what, per pool");
+    let mut issuer = TestIssuer::with_pool_id("us-east-1_MemPool");
+    issuer.rotate();
+    let jwks = issuer.jwks_json();
+    let ids: Vec<String> = (0..count).map(|i| format!("us-east-1_Pool{i}")).collect();
+    let configured = |keys: bool, ids: &[String]| {
+        let builder = Verifier::builder()
+            .token_use(TokenUse::Access)
+            .token_cache_max_bytes(0);
+        ids.iter()
+            .fold(builder, |b, id| {
+                let pool = Pool::new(id.as_str()).any_client();
+                b.pool(if keys {
+                    pool.static_jwks(jwks.as_str())
+                } else {
+                    pool
+                })
+            })
+            .build()
+            .unwrap()
+    };
+    for (what, keys) in [
+        ("configured pool with its key set (2 RSA-2048 keys)", true),
+        ("configured pool, keys not fetched yet", false),
+    ] {
+        drop(configured(keys, &ids[..1]));
+        let mark = Mark::now();
+        let verifier = configured(keys, &ids);
+        mark.per(count).row(what);
+        keep.push(Box::new(verifier));
+    }
+
+    // Resolved: the resolver answers each pool with the key set preloaded.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let resolver = {
+        let jwks = jwks.clone();
+        resolver_fn(move |unknown| {
+            let pool = Pool::new(unknown.user_pool_id())
+                .any_client()
+                .static_jwks(jwks.clone());
+            async move { Ok::<_, ResolverError>(Some(pool)) }
+        })
+    };
+    let verifier = Verifier::builder()
+        .token_use(TokenUse::Access)
+        .token_cache_max_bytes(0)
+        .pool_resolver(resolver)
+        .resolver_settings(ResolverSettings::default().budget(0, u32::try_from(count + 1).unwrap()))
+        .build()
+        .unwrap();
+    let header = json!({"alg": "RS256", "kid": "k"});
+    let token_of = |id: &str| {
+        let claims = json!({"iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{id}")});
+        format!("{}.{}", signing_input(&header, &claims), b64([1u8; 256]))
+    };
+    let tokens: Vec<String> = ids.iter().map(|id| token_of(id)).collect();
+    runtime.block_on(async {
+        drop(verifier.verify(&token_of("us-east-1_Warm")).await);
+        let mark = Mark::now();
+        for token in &tokens {
+            drop(verifier.verify(token).await);
+        }
+        mark.per(count)
+            .row("resolved pool with its key set (2 RSA-2048 keys)");
+    });
+    assert_eq!(verifier.resolver_calls(), count as u64 + 1);
+    keep.push(Box::new(verifier));
+    println!();
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: a quick smoke run then.
     let full = std::env::args().any(|a| a == "--bench");
@@ -251,5 +332,6 @@ fn main() {
     let mut keep = Keep::new();
     tokens(&issuer, token_count, &mut keep);
     keys(&issuer, key_count, verifiers, &mut keep);
+    pools(if full { 4000 } else { 8 }, &mut keep);
     drop(keep);
 }

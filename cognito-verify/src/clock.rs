@@ -75,6 +75,12 @@ pub(crate) fn unix_seconds(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// Milliseconds since the Unix epoch (0 for a time before it).
+pub(crate) fn unix_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// `later - earlier`, or zero when `later` is not later.
 pub(crate) fn elapsed(earlier: SystemTime, later: SystemTime) -> Duration {
     later.duration_since(earlier).unwrap_or(Duration::ZERO)

@@ -1,6 +1,5 @@
 //! [`VerifierBuilder`]: everything a verifier can be told, checked once at `build()`.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,18 +7,21 @@ use crate::clock::{Clock, SystemClock};
 use crate::defaults;
 use crate::error::ConfigError;
 use crate::hook::VerifyHook;
-use crate::jwks::{CacheSettings, FetchSettings, Fetcher, KeySet, KeySource};
+use crate::jwks::{CacheSettings, FetchSettings};
 use crate::pool::Pool;
+use crate::pools::{
+    IssuerMap, NEVER, PoolFactory, PoolResolver, Pools, Resolved, ResolverSettings,
+};
 use crate::rules::PolicySettings;
 use crate::rules::requirement::Requirement;
 use crate::rules::token_use::TokenUse;
 use crate::token_cache::TokenCache;
-use crate::verifier::{IssuerRuntime, Verifier};
+use crate::verifier::Verifier;
 
 /// Builds a [`Verifier`]. Start with [`Verifier::builder`].
 ///
-/// Required: at least one [`Pool`] (with its app clients, or `any_client()`), and the
-/// [`TokenUse`] (here, or on every pool). Everything else has a documented default (see
+/// Required: at least one [`Pool`] (with its app clients, or `any_client()`) or a
+/// [`PoolResolver`], and the [`TokenUse`] (here, or on every pool). Everything else has a documented default (see
 /// [`defaults`](crate::defaults)).
 ///
 /// The token use, scope and group requirements and leeway set here are the policy of every pool
@@ -36,6 +38,8 @@ pub struct VerifierBuilder {
     http_client: Option<reqwest::Client>,
     cache: CacheSettings,
     token_cache_max_bytes: u64,
+    resolver: Option<Arc<dyn PoolResolver>>,
+    resolver_settings: ResolverSettings,
 }
 
 impl Default for VerifierBuilder {
@@ -59,6 +63,8 @@ impl Default for VerifierBuilder {
                 backoff_max: defaults::DEFAULT_FETCH_BACKOFF_MAX,
             },
             token_cache_max_bytes: defaults::DEFAULT_TOKEN_CACHE_MAX_BYTES,
+            resolver: None,
+            resolver_settings: ResolverSettings::default(),
         }
     }
 }
@@ -67,6 +73,21 @@ impl VerifierBuilder {
     /// Adds a user pool. With several, each token's `iss` chooses its pool (multi-tenant).
     pub fn pool(mut self, pool: Pool) -> Self {
         self.pools.push(pool);
+        self
+    }
+
+    /// Finds pools at run time: a token whose `iss` names no configured pool but has the form of
+    /// a Cognito issuer is the resolver's to answer (see [`PoolResolver`], which is
+    /// trust-bearing). With one, a verifier may have no pool configured at all. A resolved pool
+    /// takes the policy set here unless it sets its own, like a configured one.
+    pub fn pool_resolver(mut self, resolver: impl PoolResolver) -> Self {
+        self.resolver = Some(Arc::new(resolver));
+        self
+    }
+
+    /// How the resolver's answers are cached and bounded (default: [`ResolverSettings::default`]).
+    pub fn resolver_settings(mut self, settings: ResolverSettings) -> Self {
+        self.resolver_settings = settings;
         self
     }
 
@@ -205,77 +226,33 @@ impl VerifierBuilder {
         self
     }
 
-    /// The fetcher of every pool's keys: with the injected client, or the library's own.
-    fn fetcher(&self) -> Result<Fetcher, ConfigError> {
-        match &self.http_client {
-            Some(client) => Ok(Fetcher::with_client(client.clone(), self.fetch)),
-            None => Fetcher::new(self.fetch),
-        }
-    }
-
     /// Checks the configuration and builds the verifier. Does not fetch keys: call
     /// [`Verifier::prefetch`] at start-up for that.
     pub fn build(self) -> Result<Verifier, ConfigError> {
-        if self.pools.is_empty() {
+        if self.pools.is_empty() && self.resolver.is_none() {
             return Err(ConfigError::NoPools);
         }
         self.policy.check()?;
-        // One HTTP client (connection pool) for every pool that fetches; none when all keys are
-        // preloaded.
-        let mut fetcher: Option<Fetcher> = None;
-        let mut seen = HashSet::new();
-        let mut issuers = Vec::new();
-        for (pool_index, pool) in self.pools.iter().enumerate() {
-            let resolved = pool.resolve(&self.policy)?;
-            for (index, issuer) in resolved.issuers.into_iter().enumerate() {
-                if !seen.insert(issuer.issuer.clone()) {
-                    return Err(ConfigError::DuplicateIssuer {
-                        issuer: issuer.issuer,
-                    });
-                }
-                // A static set serves every issuer of the pool and never fetches; a preloaded
-                // set is the main issuer's (the first), as if just fetched.
-                let preloaded = pool.preloaded.as_ref().filter(|p| !p.fetches || index == 0);
-                let set = preloaded
-                    .map(|p| KeySet::parse(p.json.as_bytes(), self.clock.now()))
-                    .transpose()
-                    .map_err(|_| ConfigError::InvalidStaticJwks {
-                        pool: resolved.id.clone(),
-                    })?;
-                let keys = match (set, preloaded.is_some_and(|p| p.fetches)) {
-                    (Some(set), false) => {
-                        let label = format!("static:{}", resolved.id);
-                        KeySource::fixed(label, set, self.clock.clone(), self.cache)
-                    }
-                    (set, _) => {
-                        let fetcher = match &fetcher {
-                            Some(fetcher) => fetcher.clone(),
-                            None => fetcher.insert(self.fetcher()?).clone(),
-                        };
-                        let (location, clock) = (issuer.keys.clone(), self.clock.clone());
-                        match set {
-                            Some(set) => {
-                                KeySource::hydrated(location, fetcher, set, clock, self.cache)
-                            }
-                            None => KeySource::remote(location, fetcher, clock, self.cache),
-                        }
-                    }
-                };
-                issuers.push(IssuerRuntime {
-                    pool: pool_index,
-                    user_pool_id: resolved.id.as_str().into(),
-                    issuer: issuer.issuer,
-                    keys_at: issuer.keys.url().to_owned(),
-                    policy: resolved.policy.clone(),
-                    keys: Arc::new(keys),
-                });
-            }
+        self.resolver_settings.check()?;
+        let factory = PoolFactory::new(
+            self.clock.clone(),
+            self.policy.clone(),
+            self.fetch,
+            self.http_client,
+            self.cache,
+        );
+        let mut issuers = IssuerMap::default();
+        for pool in &self.pools {
+            issuers.insert_pool(&factory.runtimes(pool, NEVER)?)?;
         }
+        let resolved = self
+            .resolver
+            .map(|resolver| Resolved::new(resolver, self.resolver_settings, self.clock.clone()));
+        let pools = Pools::new(issuers, resolved, factory);
         let token_cache =
             (self.token_cache_max_bytes > 0).then(|| TokenCache::new(self.token_cache_max_bytes));
         Ok(Verifier::from_parts(
-            issuers,
-            self.policy,
+            pools,
             self.clock,
             self.hook,
             token_cache,

@@ -1,6 +1,7 @@
 //! Every default of the library, each with the reason it has the value it has.
 //!
-//! All of them can be changed on [`VerifierBuilder`](crate::VerifierBuilder) except the hard
+//! All of them can be changed on [`VerifierBuilder`](crate::VerifierBuilder) (the resolver's
+//! on [`ResolverSettings`](crate::ResolverSettings)) except the hard
 //! limits on hostile input (token size, JSON depth, `kid` length, keys kept from one JWKS, the
 //! longest `Retry-After` honoured), which are not knobs: they are far above anything Cognito
 //! produces and exist only to bound the work an attacker (or a broken key endpoint) can cause.
@@ -103,3 +104,60 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
 /// token costs about 3 KiB here, so 8 MiB holds a few thousand active tokens: the working set of
 /// a busy service, while staying small. Set 0 to disable the cache.
 pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// How long a pool a [`PoolResolver`](crate::PoolResolver) answered is used before the resolver
+/// is asked again, by the verifier's clock.
+///
+/// Tenants sign up and leave rarely, and a leaving tenant is best removed at once with
+/// [`Verifier::remove_pool`](crate::Verifier::remove_pool); this bounds how long a pool the
+/// resolver no longer answers is still accepted when nobody did. One hour matches the key
+/// refresh interval: each held pool costs one resolver call and one key fetch an hour.
+pub const DEFAULT_RESOLVED_POOL_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// How long an issuer the resolver refused stays refused without asking again, by the
+/// verifier's clock.
+///
+/// A made-up issuer sent again and again costs one resolver call a minute; a tenant whose
+/// tokens came before its sign-up reached the resolver waits at most a minute (or not at all,
+/// with [`Verifier::add_pool`](crate::Verifier::add_pool)).
+pub const DEFAULT_UNKNOWN_ISSUER_TTL: Duration = Duration::from_secs(60);
+
+/// Longest wait for one answer of the resolver.
+///
+/// The same deadline as a key fetch ([`DEFAULT_JWKS_TOTAL_TIMEOUT`]): a request waiting on a
+/// stalled tenant store is answered (503) within it, like one waiting on a stalled key endpoint.
+pub const DEFAULT_POOL_RESOLVER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Most resolved pools held with their keys; the least used beyond it are evicted.
+///
+/// A pool with its two RSA keys holds about 5.5 KB (benches' memory report), so 10,000
+/// tenants cost about 55 MB at most. An evicted pool costs one resolver call and one key fetch when its
+/// next token comes.
+pub const DEFAULT_MAX_RESOLVED_POOLS: u64 = 10_000;
+
+/// How long a resolved pool whose keys verify nothing is kept.
+///
+/// Cognito tokens live an hour and clients present new ones as they refresh: a tenant none of
+/// whose users brought a new token for 30 minutes is idle, and its keys are memory better used
+/// for others. (Its tokens already cached keep answering until they expire or go idle.)
+pub const DEFAULT_RESOLVED_POOL_IDLE: Duration = Duration::from_secs(30 * 60);
+
+/// Most refused issuers remembered.
+///
+/// About 200 bytes each (the issuer and the cache's bookkeeping): 10,000 cost about 2 MiB. A
+/// flood of distinct made-up issuers is bounded by the budget below, not by this.
+pub const DEFAULT_MAX_UNKNOWN_ISSUERS: u64 = 10_000;
+
+/// Resolver calls per second for issuers the verifier holds no answer for, once the burst is
+/// spent.
+///
+/// Each call is a lookup in the service's tenant store (and, for a real pool, one key fetch).
+/// 50 a second is a load any such store takes, and it is all a flood of made-up issuers can
+/// cost: the tokens beyond it are refused (503, retry in a second) without a call.
+pub const DEFAULT_POOL_RESOLUTIONS_PER_SECOND: u32 = 50;
+
+/// Resolver calls allowed at once before the per-second rate applies.
+///
+/// A restart with hundreds of active tenants resolves 200 of them at once and the rest within
+/// seconds; their clients are asked to retry after a second meanwhile.
+pub const DEFAULT_POOL_RESOLUTION_BURST: u32 = 200;

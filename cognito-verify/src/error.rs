@@ -171,6 +171,10 @@ kinds! {
         NoUsableKeys => "no_usable_keys",
         /// [`KeyFetchError::TaskFailed`].
         TaskFailed => "task_failed",
+        /// [`KeyFetchError::Resolver`].
+        Resolver => "resolver",
+        /// [`KeyFetchError::ResolverBusy`].
+        ResolverBusy => "resolver_busy",
     }
 }
 
@@ -323,6 +327,15 @@ pub enum KeyFetchError {
     NoUsableKeys,
     /// The task running the fetch ended abnormally.
     TaskFailed,
+    /// The [`PoolResolver`](crate::PoolResolver) failed or timed out (or answered a pool that
+    /// is unusable for the issuer), so the token's pool and keys are unknown.
+    Resolver,
+    /// The token's issuer is new and the budget of resolver calls is spent for now
+    /// ([`ResolverSettings::budget`](crate::ResolverSettings::budget)): retry later.
+    ResolverBusy {
+        /// How long until the budget allows another call.
+        retry_in: Duration,
+    },
 }
 
 impl fmt::Display for KeyFetchError {
@@ -358,6 +371,12 @@ impl fmt::Display for KeyFetchError {
                 )
             }
             KeyFetchError::TaskFailed => f.write_str("the JWKS fetch task failed"),
+            KeyFetchError::Resolver => {
+                f.write_str("the pool resolver failed to answer for the token's issuer")
+            }
+            KeyFetchError::ResolverBusy { .. } => {
+                f.write_str("too many new issuers to resolve right now")
+            }
         }
     }
 }
@@ -379,6 +398,8 @@ impl KeyFetchError {
             KeyFetchError::BackingOff { .. } => KeyFetchErrorKind::BackingOff,
             KeyFetchError::NoUsableKeys => KeyFetchErrorKind::NoUsableKeys,
             KeyFetchError::TaskFailed => KeyFetchErrorKind::TaskFailed,
+            KeyFetchError::Resolver => KeyFetchErrorKind::Resolver,
+            KeyFetchError::ResolverBusy { .. } => KeyFetchErrorKind::ResolverBusy,
         }
     }
 }
@@ -533,7 +554,8 @@ pub enum Error {
         /// What is wrong with it.
         problem: ClaimProblem,
     },
-    /// The `iss` claim is not the issuer of any configured user pool.
+    /// The `iss` claim is not the issuer of any configured user pool (nor one the
+    /// [`PoolResolver`](crate::PoolResolver) answers).
     #[error("token issuer is not a configured user pool")]
     InvalidIssuer,
     /// `token_use` is not the configured use.
@@ -635,9 +657,10 @@ impl Error {
             Error::KeysUnavailable(KeyFetchError::RateLimited { retry_after }) => {
                 Some(*retry_after)
             }
-            Error::KeysUnavailable(KeyFetchError::BackingOff { retry_in, .. }) => {
-                Some((*retry_in).max(MIN_RETRY_AFTER))
-            }
+            Error::KeysUnavailable(
+                KeyFetchError::BackingOff { retry_in, .. }
+                | KeyFetchError::ResolverBusy { retry_in },
+            ) => Some((*retry_in).max(MIN_RETRY_AFTER)),
             Error::KeysUnavailable(_) => Some(MIN_RETRY_AFTER),
             _ => None,
         }
@@ -652,8 +675,8 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// No user pool was configured.
-    #[error("no user pool configured")]
+    /// No user pool was configured, and no [`PoolResolver`](crate::PoolResolver).
+    #[error("no user pool configured (and no pool resolver)")]
     NoPools,
     /// A user pool id does not match AWS's pattern `[\w-]+_[0-9a-zA-Z]+` (at most 55 characters).
     #[error(

@@ -14,6 +14,11 @@
 //! leeway ([a policy per pool](Pool#a-policy-per-pool)); key fetches may use your own
 //! [`reqwest::Client`] ([`VerifierBuilder::http_client`]).
 //!
+//! Many pools (a pool per tenant): the token's `iss` chooses among any number of configured pools
+//! with one hash lookup; pools can be added and removed on a live verifier
+//! ([`Verifier::add_pool`], [`Verifier::remove_pool`]), or found at run time by your
+//! [`PoolResolver`], with bounded, cached answers ([`ResolverSettings`]).
+//!
 //! [`http_auth`] holds the HTTP policy every front end (axum, actix-web, …) shares: where the
 //! token is read from, the one-credential rule (400 `invalid_request`), route requirements and
 //! RFC 6750 refusals, on `http` crate types.
@@ -50,6 +55,7 @@ mod hook;
 pub mod http_auth;
 mod jwks;
 mod pool;
+mod pools;
 mod rules;
 mod token;
 mod token_cache;
@@ -68,6 +74,7 @@ pub use error::{
 };
 pub use hook::{VerifyHook, hook_fn};
 pub use pool::Pool;
+pub use pools::{PoolResolver, ResolverError, ResolverSettings, UnknownIssuer, resolver_fn};
 pub use rules::requirement::Requirement;
 pub use rules::token_use::{ActualUse, TokenUse};
 pub use verifier::{TokenCacheStats, TryVerifyError, Verifier};

@@ -356,7 +356,7 @@ impl Pool {
 }
 
 /// An AWS region name as it appears in a hostname: lowercase letters, digits and dashes.
-fn is_region(region: &str) -> bool {
+pub(crate) fn is_region(region: &str) -> bool {
     !region.is_empty()
         && region
             .bytes()

@@ -27,6 +27,7 @@ use moka::sync::SegmentedCache;
 
 use crate::claims::Verified;
 use crate::jwks::KeyIdentity;
+use crate::verifier::IssuerRuntime;
 
 /// Segments of the verified-token cache: independent moka caches, each with its own share of the
 /// byte budget and its own bookkeeping, chosen by the token's hash.
@@ -76,8 +77,9 @@ pub(crate) struct Entry {
     /// The token (the same text as the entry's key).
     token: Arc<str>,
     pub(crate) verified: Verified,
-    /// The index of the issuer (and so of the key source) that verified it.
-    pub(crate) issuer: usize,
+    /// The issuer (and so the key source) that verified it; while it is retired (its pool
+    /// removed) or its resolved answer expired, the entry answers nothing.
+    pub(crate) issuer: Arc<IssuerRuntime>,
     pub(crate) kid: Box<str>,
     /// The key that verified it.
     pub(crate) key: KeyIdentity,
@@ -88,7 +90,7 @@ impl Entry {
     pub(crate) fn new(
         token: &str,
         verified: Verified,
-        issuer: usize,
+        issuer: Arc<IssuerRuntime>,
         kid: &str,
         key: KeyIdentity,
         exp: u64,
@@ -156,6 +158,7 @@ impl TokenCache {
                 u32::try_from(entry_bytes(entry)).unwrap_or(u32::MAX)
             })
             .time_to_idle(TOKEN_CACHE_IDLE)
+            .support_invalidation_closures()
             .build_with_hasher(foldhash::fast::RandomState::default());
         TokenCache {
             cache,
@@ -222,6 +225,19 @@ impl TokenCache {
         self.cache.insert(entry.token.clone(), Arc::new(entry));
     }
 
+    /// Drops the entries of retired issuers (their pools removed) from memory. They already
+    /// answer nothing (every hit checks its issuer); this frees them now rather than when they
+    /// would have gone idle.
+    pub(crate) fn forget_retired(&self) {
+        let registered = self
+            .cache
+            .invalidate_entries_if(|_, entry| !entry.issuer.is_live());
+        if registered.is_err() {
+            // Only possible without `support_invalidation_closures`, which `new` sets.
+            self.cache.invalidate_all();
+        }
+    }
+
     /// Entries and their estimated bytes (after pending maintenance).
     pub(crate) fn usage(&self) -> (u64, u64) {
         self.cache.run_pending_tasks();
@@ -245,6 +261,10 @@ fn entry_bytes(entry: &Entry) -> usize {
 mod tests {
     use super::*;
 
+    fn issuer() -> Arc<IssuerRuntime> {
+        IssuerRuntime::for_test()
+    }
+
     fn key() -> KeyIdentity {
         KeyIdentity::of(&[1], &[3], None)
     }
@@ -262,7 +282,14 @@ mod tests {
     fn the_front_answers_rechecks_and_goes_private_after_enough_hits() {
         let cache = TokenCache::new(1 << 20);
         let original = verified("u1");
-        cache.insert(Entry::new("h.p.sig1", original.clone(), 0, "k", key(), 1));
+        cache.insert(Entry::new(
+            "h.p.sig1",
+            original.clone(),
+            issuer(),
+            "k",
+            key(),
+            1,
+        ));
         // First hit: from moka, the shared claims; it takes the front slot.
         let first = cache.get("h.p.sig1", |_| true).unwrap();
         assert!(first.shares_with(&original));
@@ -290,12 +317,12 @@ mod tests {
     #[test]
     fn front_slots_belong_to_one_cache() {
         let (a, b) = (TokenCache::new(1 << 20), TokenCache::new(1 << 20));
-        a.insert(Entry::new("h.p.s", verified("a"), 0, "k", key(), 1));
+        a.insert(Entry::new("h.p.s", verified("a"), issuer(), "k", key(), 1));
         for _ in 0..2 * TOKEN_CACHE_FRONT_PRIVATE_AFTER {
             assert!(a.get("h.p.s", |_| true).is_some());
         }
         assert!(b.get("h.p.s", |_| true).is_none(), "b never cached it");
-        b.insert(Entry::new("h.p.s", verified("b"), 0, "k", key(), 1));
+        b.insert(Entry::new("h.p.s", verified("b"), issuer(), "k", key(), 1));
         let from_b = b.get("h.p.s", |_| true).unwrap();
         assert_eq!(from_b.subject(), "b");
         assert_eq!(a.get("h.p.s", |_| true).unwrap().subject(), "a");

@@ -2,24 +2,28 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
 
 use crate::claims::{AccessClaims, CLAIM_NAMES, IdClaims, Verified};
-use crate::clock::{Clock, unix_seconds};
+use crate::clock::{Clock, unix_millis, unix_seconds};
 use crate::config::VerifierBuilder;
-use crate::error::{Error, ErrorKind, Malformed, TokenPart};
+use crate::error::{ConfigError, Error, ErrorKind, Malformed, TokenPart};
 use crate::hook::VerifyHook;
 use crate::jwks::{Key, KeySet, KeySource, Lookup};
-use crate::rules::{self, Policy, PolicySettings, issuer, time};
+use crate::pool::Pool;
+use crate::pools::{Found, Pools};
+use crate::rules::{self, Policy, issuer, time};
 use crate::token::{self, HeaderMemo, ParsedToken, TokenBuffers};
 use crate::token_cache::{Entry, TokenCache};
 
 /// Verifies Cognito tokens. Cheap to clone; share one per service.
 ///
 /// The order of judgement: size and form of the token; header (`alg` allowed, `kid` present);
-/// payload parsed (once); `iss` chooses the pool (no pool, no fetch); the key for `kid` (fetched
+/// payload parsed (once); `iss` chooses the pool, configured, added or answered by the
+/// [`PoolResolver`](crate::PoolResolver) (no pool, no fetch); the key for `kid` (fetched
 /// if needed); the signature; then, with the claims now trusted, token use, the type of every
 /// claim its view carries (the claims table), app client, `exp` / `nbf` / `iat`; scopes and
 /// groups; the user's hook.
@@ -44,10 +48,9 @@ pub struct Verifier {
 }
 
 struct Inner {
-    /// Every accepted issuer (a pool has one, or more with replication), in configuration order.
-    issuers: Vec<IssuerRuntime>,
-    /// The verifier-wide policy settings, the default of every pool's own.
-    policy: PolicySettings,
+    /// Every accepted issuer (a pool has one, or more with replication): configured, added and
+    /// resolved.
+    pools: Pools,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn VerifyHook>>,
     token_cache: Option<TokenCache>,
@@ -64,9 +67,11 @@ pub struct TokenCacheStats {
     pub estimated_bytes: u64,
 }
 
-/// One accepted issuer of a configured pool, with its own keys, ready to verify.
+/// One accepted issuer of a pool, with its own keys, ready to verify. Cached tokens refer to it
+/// (an `Arc`), so it is the same issuer however pools are added and removed around it.
+#[derive(Debug)]
 pub(crate) struct IssuerRuntime {
-    /// The index of its pool in configuration order.
+    /// The index of its pool: configuration order, then the order pools were added or resolved.
     pub(crate) pool: usize,
     pub(crate) user_pool_id: Arc<str>,
     pub(crate) issuer: String,
@@ -75,14 +80,45 @@ pub(crate) struct IssuerRuntime {
     /// Its pool's effective policy (shared by the pool's issuers).
     pub(crate) policy: Arc<Policy>,
     pub(crate) keys: Arc<KeySource>,
+    /// Cleared when its pool is removed: nothing it verified answers again.
+    pub(crate) live: AtomicBool,
+    /// When the answer that made it expires (a resolved pool), Unix milliseconds by the
+    /// verifier's clock; `u64::MAX` for configured and added pools.
+    pub(crate) expires_ms: u64,
+}
+
+impl IssuerRuntime {
+    /// Whether it may still verify (and its cached tokens answer) at `now_ms`.
+    pub(crate) fn is_current(&self, now_ms: u64) -> bool {
+        now_ms < self.expires_ms && self.live.load(Ordering::Acquire)
+    }
+
+    /// Its pool was removed (or its resolved answer replaced).
+    pub(crate) fn retire(&self) {
+        self.live.store(false, Ordering::Release);
+    }
+
+    pub(crate) fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// A configured pool's issuer, for unit tests of what refers to one.
+    #[cfg(test)]
+    pub(crate) fn for_test() -> Arc<Self> {
+        let verifier = Verifier::builder()
+            .pool(Pool::new("us-east-1_Test").any_client())
+            .token_use(crate::TokenUse::Access)
+            .build()
+            .unwrap();
+        verifier.inner.pools.fixed().iter().next().cloned().unwrap()
+    }
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let issuers: Vec<&str> = self.issuers().collect();
         f.debug_struct("Verifier")
-            .field("issuers", &issuers)
-            .field("policy", &self.inner.policy)
+            .field("issuers", &self.inner.pools.fixed().len())
+            .field("resolver", &self.inner.pools.has_resolver())
             .field("hook", &self.inner.hook.is_some())
             .finish_non_exhaustive()
     }
@@ -95,16 +131,14 @@ impl Verifier {
     }
 
     pub(crate) fn from_parts(
-        issuers: Vec<IssuerRuntime>,
-        policy: PolicySettings,
+        pools: Pools,
         clock: Arc<dyn Clock>,
         hook: Option<Arc<dyn VerifyHook>>,
         token_cache: Option<TokenCache>,
     ) -> Self {
         Verifier {
             inner: Arc::new(Inner {
-                issuers,
-                policy,
+                pools,
                 clock,
                 hook,
                 token_cache,
@@ -136,13 +170,13 @@ impl Verifier {
         let cache = inner.token_cache.as_ref()?;
         let now = inner.clock.now();
         cache.get(token, |entry| {
-            inner.issuers.get(entry.issuer).is_some_and(|pool| {
-                time::still_valid(entry.exp, unix_seconds(now), pool.policy.leeway_secs)
-                    && pool
-                        .keys
-                        .with_key(&entry.kid, now, |key| key.identity() == entry.key)
-                        .unwrap_or(false)
-            })
+            let pool = &entry.issuer;
+            pool.is_current(unix_millis(now))
+                && time::still_valid(entry.exp, unix_seconds(now), pool.policy.leeway_secs)
+                && pool
+                    .keys
+                    .with_key(&entry.kid, now, |key| key.identity() == entry.key)
+                    .unwrap_or(false)
         })
     }
 
@@ -153,35 +187,58 @@ impl Verifier {
     /// parsed token stay on the stack instead of being copied around inside the future.
     async fn verify_uncached(&self, token: &str) -> Result<Verified, Error> {
         let started = self.inner.clock.now();
-        match self.verify_with(token, started, None)? {
+        let mut step = self.verify_with(token, started, Given::Nothing)?;
+        let resolved;
+        if let Step::NeedPool { issuer } = step {
+            // An issuer to ask the resolver about; then the token is parsed again, with its pool.
+            resolved = self.inner.pools.resolve(&issuer).await?;
+            step = self.verify_with(token, started, Given::Pool(&resolved))?;
+        }
+        match step {
             Step::Done(verified) => Ok(verified),
-            Step::NeedKeys { issuer, kid, miss } => {
-                let set = self.inner.issuers[issuer].keys.resolve(&kid, miss).await?;
+            Step::NeedKeys { pool, kid, miss } => {
+                let set = pool.keys.resolve(&kid, miss).await?;
                 // The token is parsed again (only after a key fetch), now against that set.
-                match self.verify_with(token, started, Some(&set))? {
+                match self.verify_with(token, started, Given::Keys(&pool, &set))? {
                     Step::Done(verified) => Ok(verified),
-                    Step::NeedKeys { .. } => Err(Error::UnknownKid),
+                    Step::NeedKeys { .. } | Step::NeedPool { .. } => Err(Error::UnknownKid),
                 }
             }
+            Step::NeedPool { .. } => Err(Error::InvalidIssuer),
         }
     }
 
-    /// Every check but the hook, at `started`, with the key from `keys` or, when `None`, from
-    /// the issuing pool's current key set (a miss there asks for a fetch: [`Step::NeedKeys`]).
+    /// Every check but the hook, at `started`, with the pool and key `given`, or found here:
+    /// the pool by `iss` (one not held asks for the resolver: [`Step::NeedPool`]), the key in
+    /// its current key set (a miss there asks for a fetch: [`Step::NeedKeys`]).
     fn verify_with(
         &self,
         token: &str,
         started: SystemTime,
-        keys: Option<&KeySet>,
+        given: Given<'_>,
     ) -> Result<Step, Error> {
         let inner = &*self.inner;
         let mut buffers = TokenBuffers::new(&CLAIM_NAMES);
         let parsed = token::parse(token, &mut buffers, &inner.headers)?;
-        let issuer_index = issuer::select(
-            parsed.payload,
-            inner.issuers.iter().map(|p| p.issuer.as_str()),
-        )?;
-        let pool = &inner.issuers[issuer_index];
+        let fixed = inner.pools.fixed();
+        let found;
+        let (pool, keys) = match given {
+            Given::Nothing => {
+                found =
+                    issuer::select(parsed.payload, |iss| inner.pools.find(&fixed, iss, started))?;
+                match &found {
+                    Found::Fixed(pool) => (*pool, None),
+                    Found::Resolved(pool) => (pool, None),
+                    Found::Ask(issuer) => {
+                        return Ok(Step::NeedPool {
+                            issuer: issuer.clone(),
+                        });
+                    }
+                }
+            }
+            Given::Pool(pool) => (issuer::confirm(parsed.payload, pool)?, None),
+            Given::Keys(pool, set) => (issuer::confirm(parsed.payload, pool)?, Some(set)),
+        };
         let (alg, kid) = (parsed.header.alg, &*parsed.header.kid);
         let (input, signature) = (parsed.signing_input, parsed.signature);
 
@@ -195,7 +252,7 @@ impl Verifier {
                 Ok(verified) => verified?,
                 Err(miss) => {
                     return Ok(Step::NeedKeys {
-                        issuer: issuer_index,
+                        pool: pool.clone(),
                         kid: parsed.header.kid,
                         miss,
                     });
@@ -208,6 +265,10 @@ impl Verifier {
         } = parsed;
         let claims = rules::check_claims(payload, &pool.policy, unix_seconds(started))?;
         rules::check_requirements(&claims, &pool.policy)?;
+        // A pool removed while this token was being verified accepts nothing more.
+        if !pool.is_live() {
+            return Err(Error::InvalidIssuer);
+        }
         // Signed by the pool's key and issued for this verifier: the header is worth keeping.
         inner.headers.remember(&header, &signed);
         let exp = claims.exp();
@@ -216,7 +277,7 @@ impl Verifier {
             cache.insert(Entry::new(
                 token,
                 verified.clone(),
-                issuer_index,
+                pool.clone(),
                 &header.kid,
                 key,
                 exp,
@@ -274,12 +335,21 @@ impl Verifier {
         if let Some(verified) = self.cached(token) {
             return Ok(verified);
         }
-        match self.verify_with(token, self.inner.clock.now(), None)? {
+        match self.verify_with(token, self.inner.clock.now(), Given::Nothing)? {
             Step::Done(verified) => Ok(verified),
-            Step::NeedKeys { issuer, kid, miss } => {
-                self.inner.issuers[issuer]
-                    .keys
-                    .fetch_in_background(&kid, miss)?;
+            Step::NeedKeys { pool, kid, miss } => {
+                pool.keys.fetch_in_background(&kid, miss)?;
+                Err(TryVerifyError::WouldFetch)
+            }
+            Step::NeedPool { issuer } => {
+                // Asks the resolver in the background (on the current Tokio runtime), so that a
+                // later call finds the pool.
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let verifier = self.clone();
+                    drop(runtime.spawn(async move {
+                        let _ = verifier.inner.pools.resolve(&issuer).await;
+                    }));
+                }
                 Err(TryVerifyError::WouldFetch)
             }
         }
@@ -314,25 +384,86 @@ impl Verifier {
         self.verify(token).await?.deserialize()
     }
 
-    /// Fetches every pool's keys now (joining fetches in flight). Call it at start-up so the
-    /// first requests do not wait; a failure is not fatal, later requests fetch again.
+    /// Fetches the keys of every pool held (configured, added, resolved) now, joining fetches
+    /// in flight. Call it at start-up so the first requests do not wait; a failure is not
+    /// fatal, later requests fetch again.
     pub async fn prefetch(&self) -> Result<(), Error> {
-        let fetches = self.inner.issuers.iter().map(|p| p.keys.prefetch());
+        let pools = self.inner.pools.all();
+        let fetches = pools.iter().map(|p| p.keys.prefetch());
         for result in futures_util::future::join_all(fetches).await {
             result.map_err(Error::KeysUnavailable)?;
         }
         Ok(())
     }
 
-    /// The issuers this verifier accepts, in configuration order.
-    pub fn issuers(&self) -> impl Iterator<Item = &str> {
-        self.inner.issuers.iter().map(|p| p.issuer.as_str())
+    /// Adds a user pool to this live verifier (a tenant signs up), as if it had been configured:
+    /// its keys are fetched when its first token comes (or preloaded). Other pools, their keys
+    /// and their cached tokens are untouched; in-flight verifications go on. A pool with an
+    /// issuer this verifier already has is refused (`duplicate_issuer`), as at build time.
+    ///
+    /// Each call copies the table of configured pools (one hash map entry per issuer), so
+    /// thousands of pools are better given at build time or found by a
+    /// [`PoolResolver`](crate::PoolResolver).
+    ///
+    /// ```
+    /// use cognito_verify::{Pool, TokenUse, Verifier};
+    ///
+    /// # fn main() -> Result<(), cognito_verify::ConfigError> {
+    /// let verifier = Verifier::builder()
+    ///     .pool(Pool::new("eu-west-1_Tenant1").client_id("client1"))
+    ///     .token_use(TokenUse::Access)
+    ///     .build()?;
+    /// verifier.add_pool(Pool::new("eu-west-1_Tenant2").client_id("client2"))?;
+    /// assert_eq!(verifier.issuers().len(), 2);
+    /// assert!(verifier.remove_pool("eu-west-1_Tenant1"));
+    /// assert_eq!(verifier.issuers(), ["https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Tenant2"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn add_pool(&self, pool: Pool) -> Result<(), ConfigError> {
+        self.inner.pools.add(&pool)
+    }
+
+    /// Removes a user pool from this live verifier (a tenant leaves): every issuer of the pool,
+    /// configured, added or resolved. Once this returns, no token of the pool is accepted: not
+    /// from the verified-token cache (its entries are dropped), not by a verification in
+    /// flight. Other pools are untouched. Returns whether the pool was known.
+    ///
+    /// With a [`PoolResolver`](crate::PoolResolver), make it stop answering the pool first:
+    /// otherwise the pool's next token asks it again and is accepted.
+    pub fn remove_pool(&self, user_pool_id: &str) -> bool {
+        let removed = self.inner.pools.remove(user_pool_id);
+        if removed && let Some(cache) = &self.inner.token_cache {
+            cache.forget_retired();
+        }
+        removed
+    }
+
+    /// The issuers of the configured and added pools, in the order they were configured or
+    /// added (resolved pools are not listed).
+    pub fn issuers(&self) -> Vec<String> {
+        self.inner
+            .pools
+            .fixed()
+            .iter()
+            .map(|p| p.issuer.clone())
+            .collect()
     }
 
     /// Where each issuer's keys are fetched from (a JWKS URI, or the discovery document's URL),
     /// in the order of [`issuers`](Self::issuers).
-    pub fn jwks_uris(&self) -> impl Iterator<Item = &str> {
-        self.inner.issuers.iter().map(|p| p.keys_at.as_str())
+    pub fn jwks_uris(&self) -> Vec<String> {
+        self.inner
+            .pools
+            .fixed()
+            .iter()
+            .map(|p| p.keys_at.clone())
+            .collect()
+    }
+
+    /// How many times the [`PoolResolver`](crate::PoolResolver) has been called (for metrics
+    /// and tests); 0 without one.
+    pub fn resolver_calls(&self) -> u64 {
+        self.inner.pools.resolver_calls()
     }
 
     /// Size of the verified-token cache, `None` when it is disabled.
@@ -344,10 +475,12 @@ impl Verifier {
         })
     }
 
-    /// How many JWKS fetches this verifier has started (for metrics and tests).
+    /// How many JWKS fetches the pools this verifier holds have started (for metrics and
+    /// tests); a pool removed or evicted takes its count with it.
     pub fn key_fetch_count(&self) -> u64 {
         self.inner
-            .issuers
+            .pools
+            .all()
             .iter()
             .map(|p| p.keys.fetch_count())
             .sum()
@@ -356,7 +489,7 @@ impl Verifier {
     /// Waits until every key fetch this verifier has started has finished.
     #[cfg(feature = "testing")]
     pub(crate) async fn key_fetches_finished(&self) {
-        for issuer in &self.inner.issuers {
+        for issuer in self.inner.pools.all() {
             issuer.keys.fetches_finished().await;
         }
     }
@@ -396,14 +529,28 @@ impl TryVerifyError {
     }
 }
 
+/// What the synchronous part of a verification is given.
+#[derive(Clone, Copy)]
+enum Given<'a> {
+    /// Nothing: the pool is found by `iss`, the key in its current set.
+    Nothing,
+    /// The pool (just resolved); its current key set.
+    Pool(&'a Arc<IssuerRuntime>),
+    /// The pool and the key set just fetched for it.
+    Keys(&'a Arc<IssuerRuntime>, &'a KeySet),
+}
+
 /// How the synchronous part of a verification ends.
 enum Step {
     /// Verified.
     Done(Verified),
     /// The issuing pool's key set at hand has no usable key `kid`: resolve it, then verify again.
     NeedKeys {
-        issuer: usize,
+        pool: Arc<IssuerRuntime>,
         kid: Arc<str>,
         miss: Lookup,
     },
+    /// No pool held has this issuer, which the resolver may be asked about: ask, then verify
+    /// again with its pool.
+    NeedPool { issuer: Arc<str> },
 }

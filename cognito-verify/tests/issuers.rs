@@ -96,7 +96,7 @@ async fn jwks_uri_from_openid_discovery() {
         .build()
         .unwrap();
     assert_eq!(
-        v.jwks_uris().collect::<Vec<_>>(),
+        v.jwks_uris(),
         [format!("{iss}/.well-known/openid-configuration")]
     );
     let r = v.verify(&issuer.access_token().sign()).await;
@@ -142,7 +142,7 @@ async fn discovery_urls_are_derived_for_every_issuer_of_a_pool() {
         .token_use(TokenUse::Access)
         .build()
         .unwrap();
-    let uris: Vec<&str> = v.jwks_uris().collect();
+    let uris = v.jwks_uris();
     assert_eq!(
         uris,
         [

@@ -244,7 +244,7 @@ async fn moto_access_and_id_tokens_verify_with_only_the_jwks_uri_overridden() {
     }
 
     let v = w.verifier(TokenUse::Access);
-    assert_eq!(v.issuers().collect::<Vec<_>>(), [expected_iss.as_str()]);
+    assert_eq!(v.issuers(), [expected_iss.as_str()]);
     let access = v.verify_access(&w.alice.access).await.unwrap();
     assert_eq!(access.iss, expected_iss);
     assert_eq!(access.token_use, "access");

@@ -447,10 +447,7 @@ async fn issuer_override_replaces_the_derived_issuer() {
         .token_use(TokenUse::Access)
         .build()
         .unwrap();
-    assert_eq!(
-        v.issuers().collect::<Vec<_>>(),
-        ["http://127.0.0.1:9229/local_AbCd1234"]
-    );
+    assert_eq!(v.issuers(), ["http://127.0.0.1:9229/local_AbCd1234"]);
     assert_eq!(kind(&v.verify(&issuer.access_token().sign()).await), "ok");
     let derived = "https://cognito-idp.local.amazonaws.com/local_AbCd1234";
     assert_eq!(

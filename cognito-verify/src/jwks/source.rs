@@ -27,7 +27,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use futures_util::FutureExt as _;
@@ -35,7 +35,7 @@ use futures_util::future::{BoxFuture, Shared};
 
 use super::fetch::Fetcher;
 use super::keyset::{Key, KeySet};
-use crate::clock::{Clock, elapsed};
+use crate::clock::{Clock, elapsed, unix_millis};
 use crate::error::{Error, KeyFetchError};
 use crate::pool::KeyLocation;
 
@@ -422,11 +422,6 @@ fn backoff(settings: &CacheSettings, failures: u32) -> Duration {
         .backoff_initial
         .saturating_mul(1 << doublings)
         .min(settings.backoff_max)
-}
-
-fn unix_millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! For many pools (a pool per tenant), [`PoolsJwksServer`] serves each pool's key set at its own
+//! path on one loopback server, counting fetches per pool.
+//!
 //! For tests of what your service does when the keys misbehave:
 //! - [`JwksServer::set_fault`] makes the endpoint fail in a chosen way, and a [`Gate`] in front
 //!   of it refuses connections or holds requests while a test looks at the state in between;
@@ -46,6 +49,7 @@
 pub mod alb;
 mod gate;
 mod log;
+mod pools;
 mod server;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -57,6 +61,7 @@ use serde_json::{Map, Value, json};
 
 pub use gate::Gate;
 pub use log::{CapturedEvent, LogCapture};
+pub use pools::PoolsJwksServer;
 pub use server::{Fault, JwksServer};
 
 use std::net::SocketAddr;

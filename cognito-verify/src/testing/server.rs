@@ -182,7 +182,7 @@ impl JwksServer {
 
 /// A listener on a loopback port no earlier server of this process used. A port the system
 /// offers again is kept bound until a new one is found, so it is not offered twice in a row.
-async fn bind_unused_port() -> std::io::Result<(TcpListener, SocketAddr)> {
+pub(super) async fn bind_unused_port() -> std::io::Result<(TcpListener, SocketAddr)> {
     static USED: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     let mut offered_again = Vec::new();
     loop {
