@@ -209,6 +209,9 @@ impl VerifierBuilder {
                         }
                     }
                 };
+                if index == 0 {
+                    keys.observe.report_age_as(&resolved.id);
+                }
                 issuers.push(IssuerRuntime {
                     pool: pool_index,
                     user_pool_id: resolved.id.as_str().into(),

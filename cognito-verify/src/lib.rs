@@ -44,6 +44,7 @@ mod error;
 mod hook;
 pub mod http_auth;
 mod jwks;
+pub mod observe;
 mod pool;
 mod rules;
 mod token;

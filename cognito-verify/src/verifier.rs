@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use crate::claims::{AccessClaims, CLAIM_NAMES, IdClaims, Verified};
 use crate::clock::{Clock, unix_seconds};
@@ -12,6 +13,7 @@ use crate::config::VerifierBuilder;
 use crate::error::{Error, ErrorKind, Malformed, TokenPart};
 use crate::hook::VerifyHook;
 use crate::jwks::{Key, KeySet, KeySource, Lookup};
+use crate::observe;
 use crate::rules::client::ClientPolicy;
 use crate::rules::{self, Policy, issuer, time};
 use crate::token::{self, HeaderMemo, ParsedToken, TokenBuffers};
@@ -117,6 +119,14 @@ impl Verifier {
     /// A token verified before is answered from the verified-token cache after re-checking its
     /// expiry and that its key is still published; the hook runs every time.
     pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
+        let span = observe::verification_span();
+        let result = self.verify_in_span(token).instrument(span.clone()).await;
+        observe::verification(&span, result.as_ref().err().map(Error::kind));
+        result
+    }
+
+    /// [`verify`](Self::verify) inside its span.
+    async fn verify_in_span(&self, token: &str) -> Result<Verified, Error> {
         let verified = match self.cached(token) {
             Some(verified) => verified,
             None => self.verify_uncached(token).await?,
@@ -133,7 +143,7 @@ impl Verifier {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
         let now = inner.clock.now();
-        cache.get(token, |entry| {
+        observe::token_cache(cache.get(token, |entry| {
             inner.issuers.get(entry.issuer).is_some_and(|pool| {
                 time::still_valid(entry.exp, unix_seconds(now), inner.policy.leeway_secs)
                     && pool
@@ -141,7 +151,7 @@ impl Verifier {
                         .with_key(&entry.kid, now, |key| key.identity() == entry.key)
                         .unwrap_or(false)
             })
-        })
+        }))
     }
 
     /// Every check but the hook, without the cache; caches the result.
@@ -180,6 +190,7 @@ impl Verifier {
             inner.issuers.iter().map(|p| p.issuer.as_str()),
         )?;
         let pool = &inner.issuers[issuer_index];
+        observe::pool_selected(&pool.user_pool_id);
         let (alg, kid) = (parsed.header.alg, parsed.header.kid.as_str());
         let (input, signature) = (parsed.signing_input, parsed.signature);
 
@@ -267,6 +278,14 @@ impl Verifier {
     /// # Ok(()) }
     /// ```
     pub fn try_verify(&self, token: &str) -> Result<Verified, TryVerifyError> {
+        let span = observe::verification_span();
+        let result = span.in_scope(|| self.try_verify_in_span(token));
+        observe::verification(&span, result.as_ref().err().map(TryVerifyError::kind));
+        result
+    }
+
+    /// [`try_verify`](Self::try_verify) inside its span.
+    fn try_verify_in_span(&self, token: &str) -> Result<Verified, TryVerifyError> {
         if self.inner.hook.is_some() {
             return Err(TryVerifyError::AsyncHook);
         }
