@@ -107,13 +107,18 @@ async fn verifications_fetches_the_cache_and_the_age_of_the_keys_are_recorded() 
         2
     );
     assert_eq!(
-        counter(&format!("{VERIFICATIONS_TOTAL}{{outcome=rejected,kind=expired}}")),
+        counter(&format!(
+            "{VERIFICATIONS_TOTAL}{{outcome=rejected,kind=expired}}"
+        )),
         0
     );
     assert_eq!(counter(&format!("{TOKEN_CACHE_HITS_TOTAL}{{}}")), 1);
     assert_eq!(counter(&format!("{TOKEN_CACHE_MISSES_TOTAL}{{}}")), 3);
     assert_eq!(counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=ok}}")), 1);
-    assert_eq!(counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=connect}}")), 0);
+    assert_eq!(
+        counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=connect}}")),
+        0
+    );
 
     // Two hours without a fetch: the reported age follows, one report interval later.
     tokio::time::pause();

@@ -76,7 +76,10 @@ async fn get(base: &str, path: &str, token: Option<&str>) -> reqwest::Response {
 async fn scrape(base: &str) -> BTreeMap<Series, f64> {
     let response = get(base, "/metrics", None).await;
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     parse(&response.text().await.unwrap())
 }
@@ -154,7 +157,10 @@ async fn counts_every_outcome(example: &str) {
         };
         expected.insert(labels(&[("outcome", kind.as_str())]), count);
     }
-    assert_eq!(metric(&samples, "cognito_verify_key_fetches_total"), expected);
+    assert_eq!(
+        metric(&samples, "cognito_verify_key_fetches_total"),
+        expected
+    );
     assert_eq!(
         metric(&samples, "cognito_verify_key_fetch_seconds_count"),
         BTreeMap::from([(vec![], 3.0)])
