@@ -20,7 +20,8 @@
 //! Labels are bounded: kinds are a fixed list and `pool` is a configured user pool id, never
 //! anything read from a token. The key age is set at each successful fetch and then every
 //! [`KEYS_AGE_REPORT_INTERVAL`] by a task that lives as long as the verifier, so it keeps growing
-//! while the key endpoint is down: alert on it approaching the maximum staleness
+//! while the key endpoint is down (a preloaded key set is reported from its first fetch on; a
+//! static one, never refreshed, is not reported): alert on it approaching the maximum staleness
 //! ([`DEFAULT_KEY_MAX_STALENESS`](crate::defaults::DEFAULT_KEY_MAX_STALENESS) unless configured).
 //!
 //! # Logs
