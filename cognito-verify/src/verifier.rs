@@ -119,22 +119,22 @@ impl Verifier {
     /// A token verified before is answered from the verified-token cache after re-checking its
     /// expiry and that its key is still published; the hook runs every time.
     pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
+        // Only the awaited parts enter the span: wrapping the whole (large) future would cost
+        // cache hits a copy of it.
         let span = observe::verification_span();
-        let result = self.verify_in_span(token).instrument(span.clone()).await;
+        let result = match self.cached(token) {
+            Some(verified) => Ok(verified),
+            None => self.verify_uncached(token).instrument(span.clone()).await,
+        };
+        let result = match (result, &self.inner.hook) {
+            (Ok(verified), Some(hook)) => {
+                let checked = hook.check(&verified).instrument(span.clone()).await;
+                checked.map(|()| verified).map_err(Error::Hook)
+            }
+            (result, _) => result,
+        };
         observe::verification(&span, result.as_ref().err().map(Error::kind));
         result
-    }
-
-    /// [`verify`](Self::verify) inside its span.
-    async fn verify_in_span(&self, token: &str) -> Result<Verified, Error> {
-        let verified = match self.cached(token) {
-            Some(verified) => verified,
-            None => self.verify_uncached(token).await?,
-        };
-        if let Some(hook) = &self.inner.hook {
-            hook.check(&verified).await.map_err(Error::Hook)?;
-        }
-        Ok(verified)
     }
 
     /// The cached verification of exactly this token, if it still holds: not expired, and the
