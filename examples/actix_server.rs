@@ -9,13 +9,15 @@
 //! curl -H "Authorization: Bearer $ACCESS_TOKEN" http://127.0.0.1:3000/me
 //! ```
 //!
+//! `GET /metrics` serves the verifier's metrics in the Prometheus text format.
+//!
 //! It starts even when the key endpoint is down: requests then answer 503 with `Retry-After`
 //! until the keys can be fetched.
 
 use std::process::ExitCode;
 
-use actix_web::HttpServer;
-use cognito_verify_examples::{actix_app, config};
+use actix_web::{HttpServer, web};
+use cognito_verify_examples::{actix_app, config, metrics};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -25,7 +27,10 @@ async fn main() -> ExitCode {
     };
 
     let verifier = config.verifier;
-    let server = HttpServer::new(move || actix_app::app(verifier.clone())).bind(config.bind);
+    let server = HttpServer::new(move || {
+        actix_app::app(verifier.clone()).route("/metrics", web::get().to(metrics::actix_handler))
+    })
+    .bind(config.bind);
     let server = match server {
         Ok(server) => server,
         Err(error) => {

@@ -7,13 +7,15 @@
 //! curl -i http://127.0.0.1:3000/me -H "Authorization: Bearer $ACCESS_TOKEN"
 //! ```
 //!
+//! `GET /metrics` serves the verifier's metrics in the Prometheus text format.
+//!
 //! Optional: `COGNITO_JWKS_URI`, `COGNITO_ISSUER` (emulators), `BIND` (default
 //! 127.0.0.1:3000), `RUST_LOG` (default `info`). The server starts even when the signing keys
 //! cannot be fetched (a warning is logged) and answers 503 until they can be.
 
 use std::process::ExitCode;
 
-use cognito_verify_examples::{axum_app, config};
+use cognito_verify_examples::{axum_app, config, metrics};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -32,14 +34,14 @@ async fn main() -> ExitCode {
     let address = listener.local_addr().unwrap_or(config.bind);
     tracing::info!(
         %address,
-        routes = "GET /public /me /scoped /admin /optional /id",
+        routes = "GET /public /me /scoped /admin /optional /id /metrics",
         "listening"
     );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     let app = match axum_app::app(config.verifier) {
-        Ok(app) => app,
+        Ok(app) => app.route("/metrics", axum::routing::get(metrics::axum_handler)),
         Err(error) => {
             eprintln!("axum_server: {error}");
             return ExitCode::FAILURE;

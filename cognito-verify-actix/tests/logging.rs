@@ -44,9 +44,9 @@ async fn refusals_are_logged_with_their_kind_never_the_token() {
         })
         .collect();
     let expected = [
-        (Level::INFO, "expired", "401", "/access"),
+        (Level::DEBUG, "expired", "401", "/access"),
         (Level::DEBUG, "missing_token", "401", "/access"),
-        (Level::INFO, "insufficient_scope", "403", "/scoped"),
+        (Level::DEBUG, "insufficient_scope", "403", "/scoped"),
     ]
     .map(|(level, kind, status, path)| {
         let owned = |s: &str| s.to_owned();

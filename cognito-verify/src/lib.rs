@@ -42,6 +42,12 @@
 //!
 //! With the `testing` feature, the `testing` module mints Cognito-shaped tokens with real keys
 //! and serves their JWKS on loopback, so handlers can be tested without AWS.
+//!
+//! With the `metrics` feature, the verifier records counters, a histogram and a gauge on the
+//! [`metrics`](https://docs.rs/metrics) facade (verifications by outcome and kind, key fetches
+//! and their duration, verified-token cache hits and misses, the age of each pool's keys); the
+//! names, labels and the logging rules (refusals at `debug`, rate-limited warnings, a span per
+//! verification) are in [`observe`].
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -54,6 +60,7 @@ mod error;
 mod hook;
 pub mod http_auth;
 mod jwks;
+pub mod observe;
 mod pool;
 mod pools;
 mod rules;

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use crate::claims::{AccessClaims, CLAIM_NAMES, IdClaims, Verified};
 use crate::clock::{Clock, unix_millis, unix_seconds};
@@ -15,6 +16,7 @@ use crate::hook::VerifyHook;
 use crate::jwks::{Key, KeySet, KeySource, Lookup};
 use crate::pool::Pool;
 use crate::pools::{Found, Pools};
+use crate::observe;
 use crate::rules::{self, Policy, issuer, time};
 use crate::token::{self, HeaderMemo, ParsedToken, TokenBuffers};
 use crate::token_cache::{Entry, TokenCache};
@@ -152,14 +154,22 @@ impl Verifier {
     /// A token verified before is answered from the verified-token cache after re-checking its
     /// expiry and that its key is still published; the hook runs every time.
     pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
-        let verified = match self.cached(token) {
-            Some(verified) => verified,
-            None => self.verify_uncached(token).await?,
+        // Only the awaited parts enter the span: wrapping the whole (large) future would cost
+        // cache hits a copy of it.
+        let span = observe::verification_span();
+        let result = match self.cached(token) {
+            Some(verified) => Ok(verified),
+            None => self.verify_uncached(token).instrument(span.clone()).await,
         };
-        if let Some(hook) = &self.inner.hook {
-            hook.check(&verified).await.map_err(Error::Hook)?;
-        }
-        Ok(verified)
+        let result = match (result, &self.inner.hook) {
+            (Ok(verified), Some(hook)) => {
+                let checked = hook.check(&verified).instrument(span.clone()).await;
+                checked.map(|()| verified).map_err(Error::Hook)
+            }
+            (result, _) => result,
+        };
+        observe::verification(&span, result.as_ref().err().map(Error::kind));
+        result
     }
 
     /// The cached verification of exactly this token, if it still holds: not expired (with its
@@ -169,7 +179,7 @@ impl Verifier {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
         let now = inner.clock.now();
-        cache.get(token, |entry| {
+        observe::token_cache(cache.get(token, |entry| {
             let pool = &entry.issuer;
             pool.is_current(unix_millis(now))
                 && time::still_valid(entry.exp, unix_seconds(now), pool.policy.leeway_secs)
@@ -177,7 +187,7 @@ impl Verifier {
                     .keys
                     .with_key(&entry.kid, now, |key| key.identity() == entry.key)
                     .unwrap_or(false)
-        })
+        }))
     }
 
     /// Every check but the hook, without the cache; caches the result.
@@ -239,6 +249,7 @@ impl Verifier {
             Given::Pool(pool) => (issuer::confirm(parsed.payload, pool)?, None),
             Given::Keys(pool, set) => (issuer::confirm(parsed.payload, pool)?, Some(set)),
         };
+        observe::pool_selected(&pool.user_pool_id);
         let (alg, kid) = (parsed.header.alg, &*parsed.header.kid);
         let (input, signature) = (parsed.signing_input, parsed.signature);
 
@@ -329,6 +340,14 @@ impl Verifier {
     /// # Ok(()) }
     /// ```
     pub fn try_verify(&self, token: &str) -> Result<Verified, TryVerifyError> {
+        let span = observe::verification_span();
+        let result = span.in_scope(|| self.try_verify_in_span(token));
+        observe::verification(&span, result.as_ref().err().map(TryVerifyError::kind));
+        result
+    }
+
+    /// [`try_verify`](Self::try_verify) inside its span.
+    fn try_verify_in_span(&self, token: &str) -> Result<Verified, TryVerifyError> {
         if self.inner.hook.is_some() {
             return Err(TryVerifyError::AsyncHook);
         }

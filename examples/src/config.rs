@@ -133,8 +133,8 @@ usage: COGNITO_USER_POOL_ID=<region_id> COGNITO_CLIENT_ID=<id>[,<id>...] cargo r
 optional: COGNITO_JWKS_URI, COGNITO_ISSUER (for emulators), COGNITO_JWKS_JSON or COGNITO_JWKS_FILE
 (preloaded keys), BIND (default 127.0.0.1:3000), RUST_LOG";
 
-/// The common start of the servers: logging (`RUST_LOG`, default `info`), the configuration
-/// from the environment (exit status 2 with the usage on error), and the key warm-up.
+/// The common start of the servers: logging (`RUST_LOG`, default `info`), the Prometheus
+/// recorder ([`metrics::install`](crate::metrics::install)), the configuration from the environment (exit status 2 with the usage on error), and the key warm-up.
 pub async fn start(server: &str) -> Result<ServerConfig, ExitCode> {
     start_for(server, TokenUse::Either).await
 }
@@ -142,6 +142,7 @@ pub async fn start(server: &str) -> Result<ServerConfig, ExitCode> {
 /// Like [`start`], for a verifier that accepts `token_use`.
 pub async fn start_for(server: &str, token_use: TokenUse) -> Result<ServerConfig, ExitCode> {
     init_logging();
+    crate::metrics::install();
     let config = from_env_for(token_use).map_err(|message| {
         eprintln!("{server}: {message}\n{USAGE}");
         ExitCode::from(2)

@@ -4,3 +4,4 @@ pub mod actix_app;
 pub mod axum_app;
 pub mod config;
 pub mod grpc_app;
+pub mod metrics;

@@ -36,6 +36,7 @@ use crate::alb::token::Kid;
 use crate::clock::{Clock, elapsed};
 use crate::error::KeyFetchError;
 use crate::jwks::Fetcher;
+use crate::observe::{self, WarningLimit};
 
 /// Timing of the key cache.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +54,18 @@ enum Fetched {
     /// 404 or 403: the endpoint has no such key.
     NoSuchKey,
     Failed(AlbKeyError),
+}
+
+impl Fetched {
+    /// The fetch's outcome as a key fetch's (for metrics): no such key is the 404 it was.
+    fn outcome(&self) -> Result<(), KeyFetchError> {
+        match self {
+            Fetched::Key(_) => Ok(()),
+            Fetched::NoSuchKey => Err(KeyFetchError::Status(404)),
+            Fetched::Failed(AlbKeyError::Fetch(error)) => Err(error.clone()),
+            Fetched::Failed(AlbKeyError::NotAnEcP256Key) => Err(KeyFetchError::NoUsableKeys),
+        }
+    }
 }
 
 type SharedFetch = Shared<BoxFuture<'static, Fetched>>;
@@ -93,6 +106,8 @@ pub(crate) struct AlbKeys {
     entries: moka::sync::Cache<Kid, Arc<Entry>, foldhash::fast::RandomState>,
     slow: Mutex<Slow>,
     fetch_count: AtomicU64,
+    /// Warnings about failed fetches (one endpoint, whatever the kid).
+    fetch_failures: WarningLimit,
 }
 
 impl fmt::Debug for AlbKeys {
@@ -120,6 +135,7 @@ impl AlbKeys {
                 .build_with_hasher(foldhash::fast::RandomState::default()),
             slow: Mutex::new(Slow::default()),
             fetch_count: AtomicU64::new(0),
+            fetch_failures: WarningLimit::default(),
         }
     }
 
@@ -243,8 +259,10 @@ impl AlbKeys {
         let this = Arc::clone(self);
         let task_kid = kid.clone();
         let task = async move {
+            let timer = observe::FetchTimer::start();
             let fetched = this.fetch(&task_kid).await;
             this.complete(&task_kid, &fetched);
+            observe::key_fetch(timer, &fetched.outcome());
             fetched
         };
         let fetch: BoxFuture<'static, Fetched> = match tokio::runtime::Handle::try_current() {
@@ -296,7 +314,7 @@ impl AlbKeys {
                 }
             }
             Fetched::NoSuchKey => {
-                tracing::info!(%kid, "the ALB key endpoint has no such key");
+                tracing::debug!(%kid, "the ALB key endpoint has no such key");
                 Entry::Unknown { at: now }
             }
             Fetched::Failed(error) => {
@@ -304,7 +322,15 @@ impl AlbKeys {
                 if let AlbKeyError::Fetch(KeyFetchError::RateLimited { retry_after }) = error {
                     wait = wait.max(*retry_after);
                 }
-                tracing::warn!(%kid, %error, retry_in_ms = wait.as_millis() as u64, "ALB key fetch failed");
+                let retry_in_ms = wait.as_millis() as u64;
+                match self.fetch_failures.allow(now) {
+                    Some(suppressed) => {
+                        tracing::warn!(url = self.base_url, %kid, %error, retry_in_ms, suppressed, "ALB key fetch failed")
+                    }
+                    None => {
+                        tracing::debug!(url = self.base_url, %kid, %error, retry_in_ms, "ALB key fetch failed")
+                    }
+                }
                 match self.entries.get(kid).as_deref() {
                     // Stale-if-error: the held key stays.
                     Some(Entry::Key {

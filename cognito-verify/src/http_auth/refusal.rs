@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::fmt::Write as _;
+use std::time::SystemTime;
 
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::alb::AlbError;
 use crate::error::{Error, ErrorClass, ErrorKind, MIN_RETRY_AFTER};
+use crate::observe::WarningLimit;
 use crate::rules::requirement::Requirement;
 
 /// The RFC 6750 §3.1 error code of a bearer challenge, like actix-web-httpauth's bearer `Error`.
@@ -330,8 +332,10 @@ impl Refusal {
     }
 
     /// Emits the one `tracing` event of a refusal: kind, status, reason and, when known, the
-    /// request's method and path; never the token. `debug` for a missing token, `warn` when
-    /// keys are unavailable, `error` when not configured, `info` otherwise.
+    /// request's method and path; never the token. `debug`, so that clients sending bad tokens
+    /// cannot flood the logs (failed key fetches have their own rate-limited warnings); only a
+    /// route that can never be met (not configured) is an `error`, at most one line per
+    /// [`WARNING_INTERVAL`](crate::observe::WARNING_INTERVAL) in the process.
     pub fn log(&self, method: Option<&str>, path: Option<&str>) {
         let (kind, status, reason) = (self.kind.as_str(), self.status.as_u16(), &*self.description);
         match self.kind {
@@ -345,7 +349,7 @@ impl Refusal {
                     "request refused: no token"
                 );
             }
-            ErrorKind::KeysUnavailable => tracing::warn!(
+            ErrorKind::KeysUnavailable => tracing::debug!(
                 kind,
                 status,
                 method,
@@ -354,9 +358,21 @@ impl Refusal {
                 "request refused: signing keys unavailable"
             ),
             ErrorKind::NotConfigured => {
-                tracing::error!(kind, status, method, path, reason, "request refused");
+                static NOT_CONFIGURED: WarningLimit = WarningLimit::new();
+                match NOT_CONFIGURED.allow(SystemTime::now()) {
+                    Some(suppressed) => tracing::error!(
+                        kind,
+                        status,
+                        method,
+                        path,
+                        reason,
+                        suppressed,
+                        "request refused"
+                    ),
+                    None => tracing::debug!(kind, status, method, path, reason, "request refused"),
+                }
             }
-            _ => tracing::info!(kind, status, method, path, reason, "request refused"),
+            _ => tracing::debug!(kind, status, method, path, reason, "request refused"),
         }
     }
 }

@@ -37,6 +37,7 @@ use super::fetch::Fetcher;
 use super::keyset::{Key, KeySet};
 use crate::clock::{Clock, elapsed, unix_millis};
 use crate::error::{Error, KeyFetchError};
+use crate::observe::{self, KeysWatch};
 use crate::pool::KeyLocation;
 
 /// Timing of the key cache.
@@ -86,6 +87,8 @@ pub(crate) struct KeySource {
     retry_not_before_ms: AtomicU64,
     fetch_count: AtomicU64,
     generations: AtomicU64,
+    /// Its rate-limited warnings and the age of its keys (metrics).
+    pub(crate) observe: KeysWatch,
 }
 
 impl fmt::Debug for KeySource {
@@ -160,7 +163,14 @@ impl KeySource {
             retry_not_before_ms: AtomicU64::new(0),
             fetch_count: AtomicU64::new(0),
             generations: AtomicU64::new(0),
+            observe: KeysWatch::default(),
         }
+    }
+
+    /// How old the held key set is, if there is one.
+    fn keys_age(&self) -> Option<Duration> {
+        let set = self.current.load();
+        Some(elapsed(set.as_deref()?.fetched_at, self.clock.now()))
     }
 
     /// How many fetches this source has started.
@@ -194,6 +204,7 @@ impl KeySource {
         if self.fetcher.is_some() {
             let age = elapsed(set.fetched_at, now);
             if age > self.settings.max_staleness {
+                self.warn_stale(age, now);
                 return Err(Lookup::NoKeys);
             }
             if age >= self.settings.refresh_interval {
@@ -347,6 +358,7 @@ impl KeySource {
         }
         let this = Arc::clone(self);
         let task = async move {
+            let timer = observe::FetchTimer::start();
             let result = match &this.fetcher {
                 Some(fetcher) => {
                     fetcher
@@ -360,6 +372,10 @@ impl KeySource {
                 None => Err(KeyFetchError::Request),
             };
             this.complete(&result);
+            observe::key_fetch(timer, &result);
+            if result.is_ok() {
+                this.observe.keys_fetched(&this, Self::keys_age);
+            }
             result
         };
         let fetch: BoxFuture<'static, FetchResult> = match tokio::runtime::Handle::try_current() {
@@ -398,7 +414,16 @@ impl KeySource {
                 if let KeyFetchError::RateLimited { retry_after } = error {
                     wait = wait.max(*retry_after);
                 }
-                tracing::warn!(uri = %self.location.url(), %error, failures = slow.failures, retry_in_ms = wait.as_millis() as u64, "key set fetch failed");
+                let (uri, failures) = (self.location.url(), slow.failures);
+                let retry_in_ms = wait.as_millis() as u64;
+                match self.observe.fetch_failures.allow(now) {
+                    Some(suppressed) => {
+                        tracing::warn!(uri, %error, failures, retry_in_ms, suppressed, "key set fetch failed")
+                    }
+                    None => {
+                        tracing::debug!(uri, %error, failures, retry_in_ms, "key set fetch failed")
+                    }
+                }
                 let not_before = now + wait;
                 slow.retry_not_before = Some(not_before);
                 slow.last_error = Some(error.clone());
@@ -407,6 +432,20 @@ impl KeySource {
             }
         }
         self.fetch_in_flight.store(false, Ordering::Relaxed);
+    }
+
+    /// Says (at most once per [`observe::WARNING_INTERVAL`]) that the held keys are too old to use.
+    #[cold]
+    fn warn_stale(&self, age: Duration, now: SystemTime) {
+        if let Some(suppressed) = self.observe.staleness.allow(now) {
+            tracing::warn!(
+                uri = self.location.url(),
+                age_secs = age.as_secs(),
+                max_staleness_secs = self.settings.max_staleness.as_secs(),
+                suppressed,
+                "held keys are past their maximum staleness: not used until a fetch succeeds"
+            );
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Slow> {

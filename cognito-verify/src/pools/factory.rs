@@ -91,6 +91,11 @@ impl PoolFactory {
                     }
                 }
             };
+            // The age of the keys is a metric labelled by pool id: for the pools the operator
+            // named (configured or added), not for resolved ones, whose number has no fixed bound.
+            if position == 0 && expires_ms == NEVER {
+                keys.observe.report_age_as(&resolved.id);
+            }
             runtimes.push(Arc::new(IssuerRuntime {
                 pool: index,
                 user_pool_id: user_pool_id.clone(),
