@@ -179,10 +179,12 @@ impl Verifier {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
         let now = inner.clock.now();
+        // One conversion for both checks (whole seconds are the milliseconds' floor).
+        let now_ms = unix_millis(now);
         observe::token_cache(cache.get(token, |entry| {
             let pool = &entry.issuer;
-            pool.is_current(unix_millis(now))
-                && time::still_valid(entry.exp, unix_seconds(now), pool.policy.leeway_secs)
+            pool.is_current(now_ms)
+                && time::still_valid(entry.exp, now_ms / 1000, pool.policy.leeway_secs)
                 && pool
                     .keys
                     .with_key(&entry.kid, now, |key| key.identity() == entry.key)
@@ -201,7 +203,9 @@ impl Verifier {
         let resolved;
         if let Step::NeedPool { issuer } = step {
             // An issuer to ask the resolver about; then the token is parsed again, with its pool.
-            resolved = self.inner.pools.resolve(&issuer).await?;
+            // Boxed: the resolver's future is large and rarely needed, and inline it would be
+            // part of (and copied with) every verification's future, cache hits included.
+            resolved = Box::pin(self.inner.pools.resolve(&issuer)).await?;
             step = self.verify_with(token, started, Given::Pool(&resolved))?;
         }
         match step {
