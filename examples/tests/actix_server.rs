@@ -4,34 +4,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cognito_verify::testing::{JwksServer, TestIssuer, refused_jwks_url};
 use tokio::process::{Child, Command};
 
 mod common;
 
-use common::free_port;
-
 const EXAMPLE: &str = "actix_server";
 
 /// Starts the server and waits until it answers `/public`.
 async fn start(issuer: &TestIssuer, jwks_uri: &str) -> (Child, String) {
-    let bind = format!("127.0.0.1:{}", free_port());
-    let child = common::command(EXAMPLE, issuer, jwks_uri, &bind)
-        .spawn()
-        .unwrap();
-    let base = format!("http://{bind}");
-    let client = client();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/public")).send().await {
-            assert_eq!(response.status(), 200);
-            return (child, base);
-        }
-        assert!(Instant::now() < deadline, "actix_server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::start_http(EXAMPLE, issuer, jwks_uri, Duration::from_secs(30)).await
 }
 
 fn client() -> reqwest::Client {

@@ -89,20 +89,9 @@ async fn counts_every_outcome(example: &str) {
     let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
     // The start-up fetch fails.
     jwks.set_fault(Fault::Status(500));
-    let bind = format!("127.0.0.1:{}", common::free_port());
-    let mut child = common::command(example, &issuer, &jwks.url(), &bind)
-        .spawn()
-        .unwrap();
-    let base = format!("http://{bind}");
+    let (mut child, base) =
+        common::start_http(example, &issuer, &jwks.url(), Duration::from_secs(60)).await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(response) = client().get(format!("{base}/public")).send().await {
-            assert_eq!(response.status(), 200);
-            break;
-        }
-        assert!(Instant::now() < deadline, "{example} did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     assert_eq!(jwks.fetch_count(), 1);
 
     // Refused as unavailable until the back-off lets a fetch through, then accepted.

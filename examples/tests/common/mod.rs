@@ -1,12 +1,13 @@
-//! Running an example server as a real process, shared by the tests of `actix_server` and
-//! `grpc_server`.
+//! Running an example server as a real process, shared by the tests of `actix_server`,
+//! `grpc_server` and the metrics of both HTTP servers.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use cognito_verify::testing::TestIssuer;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 /// `target/<profile>/examples/<name>`, built by `cargo test` alongside the tests.
 pub(crate) fn binary(name: &str) -> PathBuf {
@@ -41,4 +42,27 @@ pub(crate) fn command(name: &str, issuer: &TestIssuer, jwks_uri: &str, bind: &st
         .stderr(Stdio::null())
         .kill_on_drop(true);
     command
+}
+
+/// Starts the HTTP example `name` (see [`command`]) on a free port and waits, up to `patience`,
+/// until it answers `GET /public` with 200; its process and base URL.
+pub(crate) async fn start_http(
+    name: &str,
+    issuer: &TestIssuer,
+    jwks_uri: &str,
+    patience: Duration,
+) -> (Child, String) {
+    let bind = format!("127.0.0.1:{}", free_port());
+    let child = command(name, issuer, jwks_uri, &bind).spawn().unwrap();
+    let base = format!("http://{bind}");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Ok(response) = client.get(format!("{base}/public")).send().await {
+            assert_eq!(response.status(), 200);
+            return (child, base);
+        }
+        assert!(Instant::now() < deadline, "{name} did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
