@@ -190,7 +190,8 @@ impl Gate for AlbAuthLayer {
         let (auth, (mut parts, body)) = (self.0.clone(), request.into_parts());
         Either::Right(Box::pin(async move {
             let claims = auth.authenticate(&parts).await;
-            let refused = |r| Box::new(refuse(&r, false, Some(parts.uri.path())));
+            let detail = auth.includes_detail();
+            let refused = |r| Box::new(refuse(&r, detail, Some(parts.uri.path())));
             parts.extensions.insert(claims.map_err(refused)?);
             Ok(Request::from_parts(parts, body))
         }))

@@ -291,6 +291,35 @@ async fn the_identity_entry_is_required_when_the_settings_say_so() {
 }
 
 #[tokio::test]
+async fn the_status_message_has_the_description_only_when_the_settings_expose_it() {
+    let s = Setup::new().await;
+    let probe = Probe::default();
+    let token = s.alb.token().claim("sub", "user-1").sign();
+    let mismatch = [(DATA_HEADER, token.as_str()), (IDENTITY_HEADER, "user-2")];
+    for detail in [false, true] {
+        let auth = AlbAuth::new(s.verifier()).expose_detail(detail);
+        assert_eq!(auth.includes_detail(), detail);
+        let mut client = serve(AlbAuthLayer::new(auth), &probe).await;
+        let status = check(&mut client, &mismatch).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated);
+        let message = status.message();
+        match message.split_once(": ") {
+            Some((kind, description)) => {
+                assert!(detail, "a description without expose_detail: {message}");
+                assert_eq!(kind, "identity_mismatch");
+                assert!(!description.is_empty());
+            }
+            None => {
+                assert!(!detail, "no description with expose_detail: {message}");
+                assert_eq!(message, "identity_mismatch");
+            }
+        }
+        assert!(!message.contains(&token), "the token in the message");
+    }
+    assert_eq!(probe.calls(), 0);
+}
+
+#[tokio::test]
 async fn an_unavailable_key_is_unavailable_with_retry_after() {
     let s = Setup::new().await;
     s.keys.set_fault(Fault::Status(500));

@@ -137,6 +137,11 @@ impl AlbAuth {
         self.edit(|s| s.detail = detail)
     }
 
+    /// Whether refusals carry a human-readable message ([`expose_detail`](Self::expose_detail)).
+    pub fn includes_detail(&self) -> bool {
+        self.inner.detail
+    }
+
     /// The verifier.
     pub fn verifier(&self) -> &AlbVerifier {
         &self.inner.verifier
