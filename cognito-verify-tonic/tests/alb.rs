@@ -3,10 +3,6 @@
 //! served by its loopback key server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use cognito_verify::alb::{ACCESS_TOKEN_HEADER, AlbAuth, DATA_HEADER, IDENTITY_HEADER};
 use cognito_verify::alb::{AlbVerifier, IdentityCheck};
 use cognito_verify::http_auth::HttpAuth;
@@ -14,34 +10,25 @@ use cognito_verify::testing::alb::{AlbKeyServer, AlbTestKey, TestAlb};
 use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
 use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_tonic::{AlbAuthLayer, CognitoAuthLayer, RequestExt as _};
-use tokio_stream::{Stream, StreamExt as _};
+use tokio_stream::StreamExt as _;
 use tonic::metadata::MetadataValue;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Channel, Endpoint, Server};
-use tonic::{Code, Request, Response, Status};
+use tonic::transport::{Channel, Server};
+use tonic::{Code, Request, Status};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::health_server::{Health, HealthServer};
-use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+use tonic_health::pb::health_server::HealthServer;
 
-/// A health service that answers with the caller's `sub` and email from the ALB claims (and,
-/// when a Cognito layer ran too, the access token's client id) in the response metadata, and
-/// counts the calls that reach it.
-#[derive(Clone, Default)]
-struct Probe {
-    calls: Arc<AtomicUsize>,
-}
+mod common;
 
-impl Probe {
-    fn answer<T>(
-        &self,
-        request: &Request<HealthCheckRequest>,
-        message: T,
-    ) -> Result<Response<T>, Status> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+use common::{Probe, start};
+
+/// The probe of these tests: the handler answers with the caller's `sub` and email from the ALB
+/// claims (and, when a Cognito layer ran too, the access token's client id) in the response
+/// metadata.
+fn probe() -> Probe {
+    Probe::new(|request, metadata| {
         let claims = request.alb_claims()?;
-        let mut response = Response::new(message);
-        let metadata = response.metadata_mut();
         metadata.insert("x-sub", claims.sub().parse().unwrap());
         let email = claims.get("email").and_then(|v| v.as_str()).unwrap();
         metadata.insert("x-email", email.parse().unwrap());
@@ -50,40 +37,8 @@ impl Probe {
             assert_eq!(verified.subject(), request.access_claims()?.sub);
             metadata.insert("x-client", client.parse().unwrap());
         }
-        Ok(response)
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-type WatchStream = Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send>>;
-
-#[tonic::async_trait]
-impl Health for Probe {
-    async fn check(
-        &self,
-        request: Request<HealthCheckRequest>,
-    ) -> Result<Response<HealthCheckResponse>, Status> {
-        self.answer(&request, serving())
-    }
-
-    type WatchStream = WatchStream;
-
-    async fn watch(
-        &self,
-        request: Request<HealthCheckRequest>,
-    ) -> Result<Response<WatchStream>, Status> {
-        let stream: WatchStream = Box::pin(tokio_stream::once(Ok(serving())));
-        self.answer(&request, stream)
-    }
-}
-
-fn serving() -> HealthCheckResponse {
-    HealthCheckResponse {
-        status: ServingStatus::Serving.into(),
-    }
+        Ok(())
+    })
 }
 
 /// Serves the probe behind `layer` on 127.0.0.1:0; returns a connected client.
@@ -102,20 +57,12 @@ where
         + 'static,
 {
     let service = tower::Layer::layer(&layer, HealthServer::new(probe.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let incoming = TcpIncoming::from(listener);
-    tokio::spawn(
+    start(move |incoming| {
         Server::builder()
             .add_service(service)
-            .serve_with_incoming(incoming),
-    );
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    HealthClient::new(channel)
+            .serve_with_incoming(incoming)
+    })
+    .await
 }
 
 /// A call with these metadata entries, in order.
@@ -171,7 +118,7 @@ impl Setup {
 #[tokio::test]
 async fn the_alb_layer_answers_each_refusal_with_its_status() {
     let s = Setup::new().await;
-    let probe = Probe::default();
+    let probe = probe();
     let mut client = serve(AlbAuthLayer::new(s.verifier()), &probe).await;
     let token = s.alb.token().claim("sub", "user-1").sign();
 
@@ -267,7 +214,7 @@ async fn the_alb_layer_answers_each_refusal_with_its_status() {
 #[tokio::test]
 async fn the_identity_entry_is_required_when_the_settings_say_so() {
     let s = Setup::new().await;
-    let probe = Probe::default();
+    let probe = probe();
     let auth = AlbAuth::new(s.verifier())
         .identity_check(IdentityCheck::Required)
         .realm("grpc");
@@ -293,7 +240,7 @@ async fn the_identity_entry_is_required_when_the_settings_say_so() {
 #[tokio::test]
 async fn the_status_message_has_the_description_only_when_the_settings_expose_it() {
     let s = Setup::new().await;
-    let probe = Probe::default();
+    let probe = probe();
     let token = s.alb.token().claim("sub", "user-1").sign();
     let mismatch = [(DATA_HEADER, token.as_str()), (IDENTITY_HEADER, "user-2")];
     for detail in [false, true] {
@@ -323,7 +270,7 @@ async fn the_status_message_has_the_description_only_when_the_settings_expose_it
 async fn an_unavailable_key_is_unavailable_with_retry_after() {
     let s = Setup::new().await;
     s.keys.set_fault(Fault::Status(500));
-    let probe = Probe::default();
+    let probe = probe();
     let mut client = serve(AlbAuthLayer::new(s.verifier()), &probe).await;
     let token = s.alb.token().sign();
 
@@ -368,7 +315,7 @@ async fn the_alb_and_cognito_layers_stack_for_the_idp_access_token() {
     let layers = tower::ServiceBuilder::new()
         .layer(AlbAuthLayer::new(s.verifier()))
         .layer(CognitoAuthLayer::new(cognito));
-    let probe = Probe::default();
+    let probe = probe();
     let mut client = serve(layers, &probe).await;
     let token = s.alb.token().claim("sub", "user-1").sign();
     let access = issuer.access_token().sign();

@@ -3,7 +3,6 @@
 //! JWKS server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,92 +11,34 @@ use cognito_verify::http_auth::{HttpAuth, Requirements};
 use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
 use cognito_verify::{ConfigError, HookRejection, Requirement, TokenUse, Verifier, hook_fn};
 use cognito_verify_tonic::{CognitoAuthLayer, CognitoInterceptor, RequestExt as _};
-use tokio_stream::{Stream, StreamExt as _};
+use tokio_stream::StreamExt as _;
 use tonic::metadata::MetadataValue;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Channel, Endpoint, Server};
-use tonic::{Code, Request, Response, Status};
+use tonic::transport::{Channel, Server};
+use tonic::{Code, Request, Status};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::health_server::{Health, HealthServer};
-use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+use tonic_health::pb::health_server::HealthServer;
 
 const WATCH: &str = "/grpc.health.v1.Health/Watch";
 const SERVICE: &str = "grpc.health.v1.Health";
 
-/// A health service that answers with the caller's `sub` (from the verified token) in the
-/// response metadata, and counts the calls that reach it.
-#[derive(Clone, Default)]
-struct Probe {
-    calls: Arc<AtomicUsize>,
-}
+mod common;
 
-impl Probe {
-    fn answer<T>(
-        &self,
-        request: &Request<HealthCheckRequest>,
-        message: T,
-    ) -> Result<Response<T>, Status> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+use common::{Probe, start};
+
+/// The probe of these tests: the handler reads the access token's claims and answers with the
+/// caller's `sub` in the response metadata.
+fn probe() -> Probe {
+    Probe::new(|request, metadata| {
         let claims = request.access_claims()?;
         assert_eq!(
             request.verified().map(|v| v.subject()),
             Some(claims.sub.as_str())
         );
-        let mut response = Response::new(message);
-        response
-            .metadata_mut()
-            .insert("x-sub", claims.sub.parse().unwrap());
-        Ok(response)
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-type WatchStream = Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send>>;
-
-#[tonic::async_trait]
-impl Health for Probe {
-    async fn check(
-        &self,
-        request: Request<HealthCheckRequest>,
-    ) -> Result<Response<HealthCheckResponse>, Status> {
-        self.answer(&request, serving())
-    }
-
-    type WatchStream = WatchStream;
-
-    async fn watch(
-        &self,
-        request: Request<HealthCheckRequest>,
-    ) -> Result<Response<WatchStream>, Status> {
-        let stream: WatchStream = Box::pin(tokio_stream::once(Ok(serving())));
-        self.answer(&request, stream)
-    }
-}
-
-fn serving() -> HealthCheckResponse {
-    HealthCheckResponse {
-        status: ServingStatus::Serving.into(),
-    }
-}
-
-/// Binds 127.0.0.1:0 and serves what `serve` builds on it; returns a connected client.
-async fn start<F>(serve: impl FnOnce(TcpIncoming) -> F) -> HealthClient<Channel>
-where
-    F: Future<Output = Result<(), tonic::transport::Error>> + Send + 'static,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(serve(TcpIncoming::from(listener)));
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    HealthClient::new(channel)
+        metadata.insert("x-sub", claims.sub.parse().unwrap());
+        Ok(())
+    })
 }
 
 /// Serves the probe behind `layer` for every service (with room for headers larger than the
@@ -210,7 +151,7 @@ impl Fixture {
 #[tokio::test]
 async fn the_layer_answers_each_refusal_with_its_status() {
     let fx = Fixture::new().await;
-    let probe = Probe::default();
+    let probe = probe();
     let mut client = behind_layer(fx.layer(), &probe).await;
     let issuer = &fx.issuer;
     let (access, sub) = signed(issuer.access_token());
@@ -351,7 +292,7 @@ async fn a_hook_denial_is_permission_denied() {
         }))
         .build()
         .unwrap();
-    let probe = Probe::default();
+    let probe = probe();
     let layer = CognitoAuthLayer::new(HttpAuth::new(verifier).realm("grpc"));
     let mut client = behind_layer(layer, &probe).await;
     let token = |sub: &str| bearer(&fx.issuer.access_token().claim("sub", sub).sign());
@@ -379,7 +320,7 @@ async fn a_hook_denial_is_permission_denied() {
 async fn keys_unavailable_is_unavailable_with_retry_after() {
     let fx = Fixture::new().await;
     fx.jwks.set_fault(Fault::Status(500));
-    let probe = Probe::default();
+    let probe = probe();
     let mut client = behind_layer(fx.layer(), &probe).await;
     let access = fx.issuer.access_token().scope("api/read").sign();
     for _ in 0..2 {
@@ -417,7 +358,7 @@ async fn per_service_and_per_method_requirements_all_apply() {
     let fx = Fixture::new().await;
     let admins = Requirements::new().groups(Requirement::any_of(["admin"]));
     let layer = fx.layer().require_service(SERVICE, admins).unwrap();
-    let probe = Probe::default();
+    let probe = probe();
     let mut client = behind_layer(layer, &probe).await;
     let issuer = &fx.issuer;
     let user = issuer.access_token().scope("api/read").sign();
@@ -490,7 +431,7 @@ async fn the_interceptor_answers_from_held_keys_and_fetches_in_the_background() 
         .unwrap()
         .require(read)
         .unwrap();
-    let probe = Probe::default();
+    let probe = probe();
     let service = HealthServer::with_interceptor(probe.clone(), interceptor);
     let mut client = start(move |incoming| {
         Server::builder()
@@ -571,7 +512,7 @@ async fn the_interceptor_refuses_a_verifier_with_a_hook_and_keys_that_never_come
         .build()
         .unwrap();
     let mut interceptor = CognitoInterceptor::new(verifier.clone()).unwrap();
-    let service = HealthServer::with_interceptor(Probe::default(), interceptor.clone());
+    let service = HealthServer::with_interceptor(probe(), interceptor.clone());
     let mut client = start(move |incoming| {
         Server::builder()
             .add_service(service)
@@ -605,7 +546,7 @@ fn counting(
 #[tokio::test]
 async fn the_layer_composes_with_tonic_and_tower_layers() {
     let fx = Fixture::new().await;
-    let probe = Probe::default();
+    let probe = probe();
     let outer = Arc::new(AtomicUsize::new(0));
     let admins = Requirements::new().groups(Requirement::any_of(["admin"]));
     // An inner layer on one service: behind the global one it checks its requirements only.
@@ -648,7 +589,7 @@ async fn the_layer_composes_with_tonic_and_tower_layers() {
 #[tokio::test]
 async fn hostile_metadata_is_refused() {
     let fx = Fixture::new().await;
-    let probe = Probe::default();
+    let probe = probe();
     let client = behind_layer(fx.layer(), &probe).await;
     let access = fx.issuer.access_token().sign();
     let ascii = |bytes: &[u8]| tonic::metadata::AsciiMetadataValue::try_from(bytes).unwrap();
