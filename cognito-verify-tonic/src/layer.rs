@@ -132,7 +132,8 @@ fn invalid(name: &str) -> ConfigError {
 /// A [`Layer`] (used like [`CognitoAuthLayer`]) that lets through only calls whose ALB metadata
 /// the [`AlbAuth`] accepts, puts their [`AlbClaims`](cognito_verify::alb::AlbClaims) into the
 /// request extensions ([`RequestExt::alb_claims`](crate::RequestExt::alb_claims)) and answers
-/// every other call with a gRPC status ([`code`](crate::code); the message is the kind).
+/// every other call with a gRPC status ([`code`](crate::code); the message is the kind, followed
+/// by its description when the `AlbAuth` [exposes detail](AlbAuth::expose_detail)).
 #[derive(Debug, Clone)]
 pub struct AlbAuthLayer(AlbAuth);
 
