@@ -1,6 +1,6 @@
 //! What the tonic tests share: a health service that answers only after reading what a handler
 //! reads of the call, and a real server bound on 127.0.0.1 with a connected client.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)]
 
 use std::future::Future;
 use std::pin::Pin;
