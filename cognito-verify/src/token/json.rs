@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -32,15 +33,20 @@ impl Names {
     /// The slot of `name`, usable at compile time (see `claims.rs`'s `slot!`, which fails the
     /// build for a name without a slot).
     pub(crate) const fn slot_of(&self, name: &str) -> Option<usize> {
-        let mut slot = 0;
-        while slot < self.list.len() {
-            if const_str_eq(self.list[slot], name) {
-                return Some(slot);
-            }
-            slot += 1;
-        }
-        None
+        position(self.list, name)
     }
+}
+
+/// Where `name` is in `list`, at compile time.
+pub(crate) const fn position(list: &[&str], name: &str) -> Option<usize> {
+    let mut slot = 0;
+    while slot < list.len() {
+        if const_str_eq(list[slot], name) {
+            return Some(slot);
+        }
+        slot += 1;
+    }
+    None
 }
 
 const fn const_str_eq(a: &str, b: &str) -> bool {
@@ -64,16 +70,14 @@ macro_rules! member_names {
         $(#[$meta])*
         $vis const $name: $crate::token::json::Names = $crate::token::json::Names {
             list: &[$($member),*],
+            // One `match` (compiled to a dispatch on the length, then one comparison), each
+            // arm's slot computed at compile time.
             slot: |name| {
-                let mut slot = 0;
-                $(
-                    if name == $member {
-                        return Some(slot);
-                    }
-                    slot += 1;
-                )*
-                let _ = slot;
-                None
+                const LIST: &[&str] = &[$($member),*];
+                match name {
+                    $($member => const { $crate::token::json::position(LIST, $member) },)*
+                    _ => None,
+                }
             },
         };
         const _: () = assert!($name.list.len() <= $crate::token::json::MAX_KNOWN);
@@ -178,10 +182,25 @@ pub(crate) fn members_to_map(members: &[(Text, Json)], text: &str) -> Map<String
 #[derive(Debug, Clone)]
 pub(crate) struct Object {
     names: &'static Names,
-    slots: [Option<Json>; MAX_KNOWN],
-    /// The slots holding a value, a bit each.
+    /// Emptied by [`Object`]'s `Drop`, which visits the filled slots only: once a type check has
+    /// taken the claims out, dropping the object costs next to nothing.
+    slots: ManuallyDrop<[Option<Json>; MAX_KNOWN]>,
+    /// The slots holding a value, a bit each: every slot that is `Some` has its bit set.
     filled: u32,
     rest: Vec<(Text, Json)>,
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        let mut filled = self.filled;
+        while filled != 0 {
+            let slot = filled.trailing_zeros() as usize;
+            filled &= filled - 1;
+            if let Some(value) = self.slots.get_mut(slot) {
+                drop(value.take());
+            }
+        }
+    }
 }
 
 // `Object::filled` has a bit per slot.
@@ -192,7 +211,7 @@ impl Object {
     pub(crate) fn empty(names: &'static Names) -> Self {
         Object {
             names,
-            slots: [const { None }; MAX_KNOWN],
+            slots: ManuallyDrop::new([const { None }; MAX_KNOWN]),
             filled: 0,
             rest: Vec::new(),
         }
@@ -220,7 +239,7 @@ impl Object {
             .names
             .list
             .iter()
-            .zip(&mut self.slots)
+            .zip(self.slots.iter_mut())
             .filter_map(|(name, value)| Some((Text::Static(name), value.take()?)))
             .collect();
         self.filled = 0;
