@@ -43,6 +43,13 @@ impl TokenBuffers {
     }
 }
 
+/// `text` split around the `.` found at byte `dot` (what `split_once`/`rsplit_once` give, with
+/// the dot found by SIMD search).
+fn split_at_dot(text: &str, dot: Option<usize>) -> Option<(&str, &str)> {
+    let dot = dot?;
+    Some((text.get(..dot)?, text.get(dot + 1..)?))
+}
+
 /// Splits, decodes and parses a token into `buffers`. Checks, in order: size, at least three parts,
 /// header (so `alg` and `kid` are judged before anything else is decoded), payload (where a
 /// fourth part shows), signature.
@@ -56,14 +63,14 @@ pub(crate) fn parse<'a>(
             limit: MAX_TOKEN_BYTES,
         });
     }
-    let (signing_input, signature_b64) = token.rsplit_once('.').ok_or(Error::malformed(
-        TokenPart::Header,
-        Malformed::NotThreeParts,
-    ))?;
-    let (header_b64, payload_b64) = signing_input.split_once('.').ok_or(Error::malformed(
-        TokenPart::Header,
-        Malformed::NotThreeParts,
-    ))?;
+    let not_three_parts = || Error::malformed(TokenPart::Header, Malformed::NotThreeParts);
+    let (signing_input, signature_b64) =
+        split_at_dot(token, memchr::memrchr(b'.', token.as_bytes())).ok_or_else(not_three_parts)?;
+    let (header_b64, payload_b64) = split_at_dot(
+        signing_input,
+        memchr::memchr(b'.', signing_input.as_bytes()),
+    )
+    .ok_or_else(not_three_parts)?;
 
     let header = headers.header(header_b64)?;
     // A fourth part would leave a '.' in the payload, which base64url refuses; it is told apart
