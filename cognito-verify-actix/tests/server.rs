@@ -10,8 +10,8 @@ use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use actix_web::test;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use cognito_verify::testing::verifier_with_keys_down;
-use cognito_verify::{HookRejection, Requirement, TokenUse, Verified, Verifier, hook_fn};
+use cognito_verify::testing::{SubjectHook, verifier_with_keys_down};
+use cognito_verify::{Requirement, TokenUse, Verified, Verifier};
 use cognito_verify_actix::{AccessToken, Authenticate, Authenticated, CognitoAuth, Optional};
 use common::{Answer, Case, Credential, Pool, SUB, answer, request};
 use serde_json::{Value, json};
@@ -99,13 +99,7 @@ async fn the_hook_can_deny_with_403_or_refuse_with_401_over_http() {
     let verifier = Verifier::builder()
         .pool(pool.issuer.pool().jwks_uri(pool.jwks.url()))
         .token_use(TokenUse::Either)
-        .hook(hook_fn(|token| async move {
-            match token.subject() {
-                "mallory" => Err(HookRejection::forbidden("tenant suspended")),
-                "revoked" => Err(HookRejection::unauthorized("session signed out")),
-                _ => Ok(()),
-            }
-        }))
+        .hook(SubjectHook::new("mallory", "revoked"))
         .build()
         .unwrap();
     let server = Server::start(CognitoAuth::new(verifier).realm(common::REALM));

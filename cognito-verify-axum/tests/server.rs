@@ -15,8 +15,8 @@ use axum::http::{Request, Response, StatusCode, header};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use cognito_verify::http_auth::HttpAuth;
-use cognito_verify::testing::Fault;
-use cognito_verify::{HookRejection, TokenUse, Verified};
+use cognito_verify::testing::{Fault, SubjectHook};
+use cognito_verify::{TokenUse, Verified};
 use cognito_verify_axum::{Authenticated, CognitoAuth};
 use common::{App, Fixture, body, invalid_token, tampered};
 use serde_json::{Value, json};
@@ -147,13 +147,7 @@ fn hooked_verifier(fx: &Fixture) -> cognito_verify::Verifier {
     cognito_verify::Verifier::builder()
         .pool(fx.pool())
         .token_use(TokenUse::Access)
-        .hook(cognito_verify::hook_fn(|token| async move {
-            match token.subject() {
-                "mallory" => Err(HookRejection::forbidden("tenant suspended")),
-                "revoked" => Err(HookRejection::unauthorized("session signed out")),
-                _ => Ok(()),
-            }
-        }))
+        .hook(SubjectHook::new("mallory", "revoked"))
         .build()
         .unwrap()
 }

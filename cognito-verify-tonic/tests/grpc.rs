@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cognito_verify::http_auth::{HttpAuth, Requirements};
-use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
+use cognito_verify::testing::{Fault, JwksServer, SubjectHook, TestIssuer};
 use cognito_verify::{ConfigError, HookRejection, Requirement, TokenUse, Verifier, hook_fn};
 use cognito_verify_tonic::{CognitoAuthLayer, CognitoInterceptor, RequestExt as _};
 use tokio_stream::StreamExt as _;
@@ -283,13 +283,7 @@ async fn a_hook_denial_is_permission_denied() {
     let verifier = Verifier::builder()
         .pool(fx.issuer.pool().jwks_uri(fx.jwks.url()))
         .token_use(TokenUse::Access)
-        .hook(hook_fn(|token| async move {
-            match token.subject() {
-                "mallory" => Err(HookRejection::forbidden("tenant suspended")),
-                "revoked" => Err(HookRejection::unauthorized("session signed out")),
-                _ => Ok(()),
-            }
-        }))
+        .hook(SubjectHook::new("mallory", "revoked"))
         .build()
         .unwrap();
     let probe = probe();

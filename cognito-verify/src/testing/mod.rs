@@ -38,6 +38,8 @@
 //!   `keys_unavailable`, for your 503 path;
 //! - [`wait_for_key_fetches`] waits for the fetches a verifier started (a background refresh
 //!   included) instead of sleeping;
+//! - [`SubjectHook`] denies (403) the tokens of one subject and refuses (401) those of another,
+//!   for the two answers to a hook's verdicts;
 //! - [`LogCapture`] records `tracing` events, e.g. the refusal events of the HTTP adapters or the
 //!   key cache's "fetched key set" / "key set fetch failed".
 //!
@@ -48,6 +50,7 @@
 
 pub mod alb;
 mod gate;
+mod hook;
 mod log;
 mod pools;
 mod server;
@@ -60,6 +63,7 @@ use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use serde_json::{Map, Value, json};
 
 pub use gate::Gate;
+pub use hook::SubjectHook;
 pub use log::{CapturedEvent, LogCapture};
 pub use pools::PoolsJwksServer;
 pub use server::{Fault, JwksServer};
