@@ -647,6 +647,27 @@ mod tests {
         );
     }
 
+    /// What `Object`'s `Drop` relies on: the `filled` bits are exactly the slots holding a value.
+    #[test]
+    fn filled_bits_are_the_slots_holding_values() {
+        let holding = |o: &Object| {
+            (o.slots.iter().enumerate())
+                .filter(|(_, value)| value.is_some())
+                .fold(0u32, |bits, (slot, _)| bits | 1 << slot)
+        };
+        let text = br#"{"a":"x","zz":1,"exp":2,"ab":[1]}"#;
+        let mut parsed = Parsed::parse(text.to_vec(), TokenPart::Payload, &NAMES).unwrap();
+        let o = &mut parsed.object;
+        assert_eq!((o.filled, holding(o)), (0b111, 0b111));
+        assert!(o.take_slot(slot!(NAMES, "a")).is_some());
+        assert_eq!((o.filled, holding(o)), (0b101, 0b101));
+        assert!(o.take_slot(slot!(NAMES, "a")).is_none());
+        let copy = o.clone();
+        assert_eq!((copy.filled, holding(&copy)), (0b101, 0b101));
+        assert_eq!(o.take_members().len(), 3);
+        assert_eq!((o.filled, holding(o)), (0, 0));
+    }
+
     #[test]
     fn refuses_duplicates_even_when_escaped() {
         for json in [
