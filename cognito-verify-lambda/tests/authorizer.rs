@@ -4,30 +4,20 @@
 //! refusals reach the authorizer as the core's 401 and 403, decided here.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use cognito_verify::testing::{JwksServer, TestIssuer};
-use cognito_verify::{ErrorKind, HookRejection, TokenUse, Verifier, hook_fn};
+use cognito_verify::testing::{JwksServer, SubjectHook, TestIssuer};
+use cognito_verify::{ErrorKind, TokenUse, Verifier};
 use cognito_verify_lambda::{Authorizer, AuthorizerError};
 use serde_json::{Value, json};
 
 const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/me";
 
-/// A verifier whose hook refuses the user `signed-out` (401) and forbids the user `suspended`
-/// (403), and accepts everyone else.
+/// A verifier whose hook forbids the subject `suspended` (403) and refuses the subject
+/// `signed-out` (401), and accepts everyone else.
 async fn authorizer(issuer: &TestIssuer, jwks: &JwksServer) -> Authorizer {
-    let hook = hook_fn(|token| {
-        let username = token.access().and_then(|c| c.username.clone());
-        async move {
-            match username.as_deref() {
-                Some("signed-out") => Err(HookRejection::unauthorized("session signed out")),
-                Some("suspended") => Err(HookRejection::forbidden("tenant suspended")),
-                _ => Ok(()),
-            }
-        }
-    });
     let verifier = Verifier::builder()
         .pool(issuer.pool().jwks_uri(jwks.url()))
         .token_use(TokenUse::Access)
-        .hook(hook)
+        .hook(SubjectHook::new("suspended", "signed-out"))
         .build()
         .unwrap();
     Authorizer::new(verifier)
@@ -72,7 +62,7 @@ async fn a_hooks_denial_is_a_deny_and_its_rejection_is_unauthorized() {
     let issuer = TestIssuer::new();
     let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
     let authorizer = authorizer(&issuer, &jwks).await;
-    let user = |name: &str| issuer.access_token().claim("username", name).sign();
+    let user = |sub: &str| issuer.access_token().claim("sub", sub).sign();
     let (signed_out, suspended) = (user("signed-out"), user("suspended"));
     let alice = issuer.access_token().claim("username", "alice");
     let sub = alice.claims()["sub"].as_str().unwrap().to_owned();
