@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::Stdio;
 
 use cognito_verify::testing::alb::{AlbKeyServer, AlbTestKey, TestAlb};
@@ -10,15 +9,11 @@ use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
 use tokio::io::AsyncWriteExt as _;
 use tokio::process::Command;
 
+mod common;
+
 /// `target/<profile>/examples/verify`, built by `cargo test` alongside this test.
-fn verify_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("verify{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built", bin.display());
-    bin
+fn verify_binary() -> std::path::PathBuf {
+    common::binary("verify")
 }
 
 struct Run {
@@ -27,14 +22,19 @@ struct Run {
     stderr: String,
 }
 
-async fn run(args: &[OsString], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(verify_binary())
+/// The CLI with these arguments, its stdin, stdout and stderr piped.
+fn spawn(args: &[OsString]) -> tokio::process::Child {
+    Command::new(verify_binary())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+async fn run(args: &[OsString], stdin: Option<&str>) -> Run {
+    let mut child = spawn(args);
     let mut input = child.stdin.take().unwrap();
     if let Some(text) = stdin {
         input.write_all(text.as_bytes()).await.unwrap();
@@ -65,17 +65,31 @@ impl Fixture {
     }
 
     fn base(&self, token_use: &str) -> Vec<OsString> {
-        args(&[
-            "--user-pool-id",
-            self.issuer.pool_id(),
-            "--client-id",
-            self.issuer.app_client_id(),
-            "--token-use",
-            token_use,
-            "--jwks-uri",
-            &self.server.url(),
-        ])
+        cognito_args(&self.issuer, token_use, &self.server.url())
     }
+
+    /// `--user-pool-id`, `--any-client`, `--token-use access` and `--jwks-uri`.
+    fn any_client_base(&self) -> Vec<OsString> {
+        pool_args(
+            &self.issuer,
+            &["--any-client"],
+            "access",
+            &self.server.url(),
+        )
+    }
+}
+
+/// `--user-pool-id`, `--client-id`, `--token-use` and `--jwks-uri` for `issuer`'s pool.
+fn cognito_args(issuer: &TestIssuer, token_use: &str, jwks_uri: &str) -> Vec<OsString> {
+    let client = ["--client-id", issuer.app_client_id()];
+    pool_args(issuer, &client, token_use, jwks_uri)
+}
+
+/// `--user-pool-id`, the `client` options, `--token-use` and `--jwks-uri`.
+fn pool_args(issuer: &TestIssuer, client: &[&str], token_use: &str, uri: &str) -> Vec<OsString> {
+    let pool = args(&["--user-pool-id", issuer.pool_id()]);
+    let rest = args(&["--token-use", token_use, "--jwks-uri", uri]);
+    [pool, args(client), rest].concat()
 }
 
 fn with(mut base: Vec<OsString>, more: &[&str]) -> Vec<OsString> {
@@ -85,6 +99,55 @@ fn with(mut base: Vec<OsString>, more: &[&str]) -> Vec<OsString> {
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
+}
+
+/// Asserts that the run exited with `code` and its first stderr line names the rejection `kind`.
+fn assert_rejected(r: &Run, code: i32, kind: &str) {
+    assert_eq!(r.code, code, "{kind}: {}", r.stderr);
+    assert!(
+        first_line(&r.stderr).starts_with(&format!("rejected: {kind}: ")),
+        "{kind}: {}",
+        r.stderr
+    );
+}
+
+/// Asserts that each of these argument lists is a usage or configuration error (exit 2).
+async fn assert_usage_errors(cases: &[Vec<OsString>]) {
+    for a in cases {
+        let r = run(a, None).await;
+        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    }
+}
+
+/// `base` and a token argument that is not UTF-8.
+#[cfg(unix)]
+fn with_non_utf8_token(mut base: Vec<OsString>) -> Vec<OsString> {
+    use std::os::unix::ffi::OsStringExt as _;
+    base.push(OsString::from_vec(b"eyJ\xff\xfe.x.y".to_vec()));
+    base
+}
+
+/// Runs with these arguments and a stdout whose read end is already closed; asserts exit 4 and
+/// the message.
+async fn assert_closed_stdout_exits_4(a: &[OsString]) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    // `spawn`, not `output`, which would replace stdout with its own pipe.
+    let child = Command::new(verify_binary())
+        .args(a)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(4), "{a:?}: {stderr}");
+    assert!(
+        first_line(&stderr).starts_with("error: could not write to stdout: "),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,12 +174,7 @@ async fn rejects_a_tampered_token() {
     let flipped = if sig.starts_with('A') { "B" } else { "A" };
     let tampered = format!("{rest}.{flipped}{}", &sig[1..]);
     let r = run(&with(f.base("access"), &[&tampered]), None).await;
-    assert_eq!(r.code, 1);
-    assert!(
-        first_line(&r.stderr).starts_with("rejected: invalid_signature: "),
-        "{}",
-        r.stderr
-    );
+    assert_rejected(&r, 1, "invalid_signature");
     assert_eq!(r.stdout, "");
 }
 
@@ -129,22 +187,14 @@ async fn stdin_is_trimmed_but_an_argument_is_used_exactly() {
     let r = run(&with(f.base("id"), &["-"]), Some(&format!("{token}\r\n"))).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(&with(f.base("id"), &[&format!("{token}\n")]), None).await;
-    assert_eq!(r.code, 1);
-    assert!(
-        first_line(&r.stderr).starts_with("rejected: malformed_token: "),
-        "{}",
-        r.stderr
-    );
+    assert_rejected(&r, 1, "malformed_token");
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_non_utf8_argument_is_a_rejected_token() {
-    use std::os::unix::ffi::OsStringExt as _;
     let f = Fixture::new().await;
-    let mut a = f.base("access");
-    a.push(OsString::from_vec(b"eyJ\xff\xfe.x.y".to_vec()));
-    let r = run(&a, None).await;
+    let r = run(&with_non_utf8_token(f.base("access")), None).await;
     assert_eq!(r.code, 1);
     assert_eq!(
         first_line(&r.stderr),
@@ -186,13 +236,7 @@ async fn rejections_name_their_kind() {
         (with(f.base("access"), &["not-a-token"]), "malformed_token"),
     ];
     for (a, kind) in cases {
-        let r = run(&a, None).await;
-        assert_eq!(r.code, 1, "{kind}: {}", r.stderr);
-        assert!(
-            first_line(&r.stderr).starts_with(&format!("rejected: {kind}: ")),
-            "{kind}: {}",
-            r.stderr
-        );
+        assert_rejected(&run(&a, None).await, 1, kind);
     }
     // Options that make it pass.
     let ok = [
@@ -220,16 +264,7 @@ async fn rejections_name_their_kind() {
         let r = run(&a, None).await;
         assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
     }
-    let any_client = args(&[
-        "--user-pool-id",
-        f.issuer.pool_id(),
-        "--any-client",
-        "--token-use",
-        "access",
-        "--jwks-uri",
-        &f.server.url(),
-        &other_client,
-    ]);
+    let any_client = with(f.any_client_base(), &[&other_client]);
     assert_eq!(run(&any_client, None).await.code, 0);
 }
 
@@ -238,6 +273,18 @@ async fn usage_and_configuration_errors_exit_2() {
     let f = Fixture::new().await;
     let token = f.issuer.access_token().sign();
     let pool = f.issuer.pool_id();
+    // `--user-pool-id`, `--client-id c` and `--token-use`, then `more`.
+    let configured = |pool: &str, token_use: &str, more: &[&str]| {
+        let base = args(&[
+            "--user-pool-id",
+            pool,
+            "--client-id",
+            "c",
+            "--token-use",
+            token_use,
+        ]);
+        with(base, more)
+    };
     let cases = [
         args(&["--user-pool-id", pool, "--client-id", "c", &token]),
         args(&["--client-id", "c", "--token-use", "access", &token]),
@@ -252,72 +299,14 @@ async fn usage_and_configuration_errors_exit_2() {
             "access",
             &token,
         ]),
-        args(&[
-            "--user-pool-id",
-            "not-a-pool",
-            "--client-id",
-            "c",
-            "--token-use",
-            "access",
-            &token,
-        ]),
-        args(&[
-            "--user-pool-id",
-            pool,
-            "--client-id",
-            "c",
-            "--token-use",
-            "refresh",
-            &token,
-        ]),
-        args(&[
-            "--user-pool-id",
-            pool,
-            "--client-id",
-            "c",
-            "--token-use",
-            "access",
-            "--leeway",
-            "soon",
-            &token,
-        ]),
-        args(&[
-            "--user-pool-id",
-            pool,
-            "--client-id",
-            "c",
-            "--token-use",
-            "access",
-            "--bogus",
-            &token,
-        ]),
-        args(&[
-            "--user-pool-id",
-            pool,
-            "--client-id",
-            "c",
-            "--token-use",
-            "access",
-            &token,
-            &token,
-        ]),
-        args(&[
-            "--user-pool-id",
-            pool,
-            "--client-id",
-            "c",
-            "--token-use",
-            "access",
-            "--jwks-uri",
-            "ftp://x",
-            &token,
-        ]),
+        configured("not-a-pool", "access", &[&token]),
+        configured(pool, "refresh", &[&token]),
+        configured(pool, "access", &["--leeway", "soon", &token]),
+        configured(pool, "access", &["--bogus", &token]),
+        configured(pool, "access", &[&token, &token]),
+        configured(pool, "access", &["--jwks-uri", "ftp://x", &token]),
     ];
-    for a in cases {
-        let r = run(&a, None).await;
-        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
-        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
-    }
+    assert_usage_errors(&cases).await;
     let help = run(&args(&["--help"]), None).await;
     assert_eq!(help.code, 0);
     assert!(help.stdout.contains("--user-pool-id"));
@@ -329,37 +318,18 @@ async fn keys_unavailable_exits_3() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}/jwks.json", listener.local_addr().unwrap());
     drop(listener);
-    let a = args(&[
-        "--user-pool-id",
-        f.issuer.pool_id(),
-        "--client-id",
-        f.issuer.app_client_id(),
-        "--token-use",
-        "access",
-        "--jwks-uri",
-        &dead,
-        &f.issuer.access_token().sign(),
-    ]);
-    let r = run(&a, None).await;
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        first_line(&r.stderr).starts_with("rejected: keys_unavailable: "),
-        "{}",
-        r.stderr
+    let a = with(
+        cognito_args(&f.issuer, "access", &dead),
+        &[&f.issuer.access_token().sign()],
     );
+    assert_rejected(&run(&a, None).await, 3, "keys_unavailable");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_endless_stdin_is_refused_as_too_large_without_reading_it_all() {
     const INPUT_BYTES: usize = 200 * 1024 * 1024;
     let f = Fixture::new().await;
-    let mut child = Command::new(verify_binary())
-        .args(f.base("access"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&f.base("access"));
     let mut input = child.stdin.take().unwrap();
     // A token-looking stream that never ends within any sane bound.
     let writer = async move {
@@ -415,23 +385,7 @@ async fn a_closed_stdout_after_a_verified_token_exits_4_and_says_so() {
     let f = Fixture::new().await;
     let token = f.issuer.access_token().sign();
     for a in [with(f.base("access"), &[&token]), args(&["--help"])] {
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        // `spawn`, not `output`, which would replace stdout with its own pipe.
-        let child = Command::new(verify_binary())
-            .args(&a)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(writer))
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = child.wait_with_output().await.unwrap();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(4), "{a:?}: {stderr}");
-        assert!(
-            first_line(&stderr).starts_with("error: could not write to stdout: "),
-            "{stderr}"
-        );
+        assert_closed_stdout_exits_4(&a).await;
     }
 }
 
@@ -451,16 +405,24 @@ impl AlbFixture {
 
     /// `--alb-arn`, `--issuer`, `--client-id` and `--jwks-uri` for this ALB.
     fn base(&self) -> Vec<OsString> {
-        args(&[
+        self.args_with(&["--client-id", self.alb.app_client_id()])
+    }
+
+    /// `--alb-arn`, `--issuer`, `--any-client` and `--jwks-uri` for this ALB.
+    fn any_client_base(&self) -> Vec<OsString> {
+        self.args_with(&["--any-client"])
+    }
+
+    /// `--alb-arn` and `--issuer`, the `client` options, and `--jwks-uri`.
+    fn args_with(&self, client: &[&str]) -> Vec<OsString> {
+        let alb = args(&[
             "--alb-arn",
             self.alb.signer(),
             "--issuer",
             self.alb.issuer(),
-            "--client-id",
-            self.alb.app_client_id(),
-            "--jwks-uri",
-            &self.keys.base_url(),
-        ])
+        ]);
+        let keys = args(&["--jwks-uri", &self.keys.base_url()]);
+        [alb, args(client), keys].concat()
     }
 }
 
@@ -480,18 +442,10 @@ async fn alb_mode_verifies_a_token_and_prints_its_payload_claims() {
     );
     // From stdin (trimmed), with --any-client and a second ARN of the region.
     let other_arn = f.alb.signer().replace("test-alb", "other-alb");
-    let a = args(&[
-        "--alb-arn",
-        &other_arn,
-        "--alb-arn",
-        f.alb.signer(),
-        "--issuer",
-        f.alb.issuer(),
-        "--any-client",
-        "--jwks-uri",
-        &f.keys.base_url(),
-        "-",
-    ]);
+    let a = with(
+        [args(&["--alb-arn", &other_arn]), f.any_client_base()].concat(),
+        &["-"],
+    );
     let r = run(&a, Some(&format!("  {token}\n"))).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
@@ -529,12 +483,7 @@ async fn alb_mode_rejections_name_their_kind() {
     ];
     for (a, kind) in cases {
         let r = run(&a, None).await;
-        assert_eq!(r.code, 1, "{kind}: {}", r.stderr);
-        assert!(
-            first_line(&r.stderr).starts_with(&format!("rejected: {kind}: ")),
-            "{kind}: {}",
-            r.stderr
-        );
+        assert_rejected(&r, 1, kind);
         assert_eq!(r.stdout, "", "{kind}");
     }
     // Options that make them pass.
@@ -544,16 +493,7 @@ async fn alb_mode_rejections_name_their_kind() {
             .code,
         0
     );
-    let any_client = args(&[
-        "--alb-arn",
-        f.alb.signer(),
-        "--issuer",
-        f.alb.issuer(),
-        "--any-client",
-        "--jwks-uri",
-        &f.keys.base_url(),
-        &other_client,
-    ]);
+    let any_client = with(f.any_client_base(), &[&other_client]);
     assert_eq!(run(&any_client, None).await.code, 0);
     // A kid the endpoint does not have (404) is a rejection, not "keys unavailable".
     let unknown = AlbTestKey::generate();
@@ -564,28 +504,15 @@ async fn alb_mode_rejections_name_their_kind() {
         .signed_with(&unknown)
         .sign();
     let r = run(&with(f.base(), &[&token]), None).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        first_line(&r.stderr).starts_with("rejected: unknown_kid: "),
-        "{}",
-        r.stderr
-    );
+    assert_rejected(&r, 1, "unknown_kid");
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn alb_mode_a_non_utf8_argument_is_a_rejected_token() {
-    use std::os::unix::ffi::OsStringExt as _;
     let f = AlbFixture::new().await;
-    let mut a = f.base();
-    a.push(OsString::from_vec(b"eyJ\xff\xfe.x.y".to_vec()));
-    let r = run(&a, None).await;
-    assert_eq!(r.code, 1);
-    assert!(
-        first_line(&r.stderr).starts_with("rejected: malformed_token: "),
-        "{}",
-        r.stderr
-    );
+    let r = run(&with_non_utf8_token(f.base()), None).await;
+    assert_rejected(&r, 1, "malformed_token");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -593,12 +520,7 @@ async fn alb_mode_an_unavailable_key_exits_3() {
     let f = AlbFixture::new().await;
     f.keys.set_fault(Fault::Status(500));
     let r = run(&with(f.base(), &[&f.alb.token().sign()]), None).await;
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        first_line(&r.stderr).starts_with("rejected: keys_unavailable: "),
-        "{}",
-        r.stderr
-    );
+    assert_rejected(&r, 3, "keys_unavailable");
     assert_eq!(f.keys.fetch_count(), 1);
 }
 
@@ -666,11 +588,7 @@ async fn alb_mode_usage_errors_and_mixed_options_exit_2() {
             "--batch",
         ]),
     ];
-    for a in cases {
-        let r = run(&a, None).await;
-        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
-        assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
-    }
+    assert_usage_errors(&cases).await;
     assert_eq!(f.keys.fetch_count(), 0);
     let help = run(&args(&["--help"]), None).await;
     assert!(help.stdout.contains("--alb-arn") && help.stdout.contains("--batch"));
@@ -679,22 +597,7 @@ async fn alb_mode_usage_errors_and_mixed_options_exit_2() {
 #[tokio::test(flavor = "multi_thread")]
 async fn alb_mode_a_closed_stdout_exits_4() {
     let f = AlbFixture::new().await;
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let child = Command::new(verify_binary())
-        .args(with(f.base(), &[&f.alb.token().sign()]))
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(
-        first_line(&stderr).starts_with("error: could not write to stdout: "),
-        "{stderr}"
-    );
+    assert_closed_stdout_exits_4(&with(f.base(), &[&f.alb.token().sign()])).await;
 }
 
 /// `<code> <text>` lines of a batch run.
