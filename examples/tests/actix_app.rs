@@ -3,10 +3,10 @@
 
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
-use cognito_verify::testing::{JwksServer, TestIssuer};
-use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_examples::actix_app;
 use serde_json::{Value, json};
+
+mod common;
 
 const SUB: &str = "user-1";
 
@@ -18,13 +18,7 @@ struct Reply {
 
 #[actix_web::test]
 async fn every_route_answers_as_documented() {
-    let issuer = TestIssuer::new();
-    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-    let verifier = Verifier::builder()
-        .pool(issuer.pool().jwks_uri(jwks.url()))
-        .token_use(TokenUse::Either)
-        .build()
-        .unwrap();
+    let (issuer, jwks, verifier) = common::issuer_and_verifier().await;
     let app = test::init_service(actix_app::app(verifier)).await;
     let get = async |path: &str, token: Option<&str>| {
         let mut request = TestRequest::get().uri(path);

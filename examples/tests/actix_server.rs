@@ -3,11 +3,10 @@
 //! configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use cognito_verify::testing::{JwksServer, TestIssuer, refused_jwks_url};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 mod common;
 
@@ -79,14 +78,5 @@ async fn serves_the_example_routes() {
 
 #[tokio::test]
 async fn refuses_to_start_without_a_user_pool() {
-    let output = Command::new(common::binary(EXAMPLE))
-        .env_clear()
-        .env("COGNITO_CLIENT_ID", "abc")
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("COGNITO_USER_POOL_ID"), "{stderr}");
+    common::assert_refuses_to_start_without_a_user_pool(EXAMPLE).await;
 }

@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use cognito_verify::Verifier;
 use cognito_verify::testing::{JwksServer, TestIssuer};
-use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_examples::{axum_app, config};
 use serde_json::{Value, json};
+
+mod common;
 
 struct Reply {
     status: u16,
@@ -61,13 +63,7 @@ impl Server {
 }
 
 async fn fixture() -> (TestIssuer, JwksServer, Server) {
-    let issuer = TestIssuer::new();
-    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-    let verifier = Verifier::builder()
-        .pool(issuer.pool().jwks_uri(jwks.url()))
-        .token_use(TokenUse::Either)
-        .build()
-        .unwrap();
+    let (issuer, jwks, verifier) = common::issuer_and_verifier().await;
     let server = Server::start(verifier).await;
     (issuer, jwks, server)
 }

@@ -4,11 +4,10 @@
 //! be fetched), and refuses a bad configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cognito_verify::testing::{JwksServer, TestIssuer};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
@@ -117,14 +116,5 @@ async fn serves_the_health_service_to_valid_tokens() {
 
 #[tokio::test]
 async fn refuses_to_start_without_a_user_pool() {
-    let output = Command::new(common::binary(EXAMPLE))
-        .env_clear()
-        .env("COGNITO_CLIENT_ID", "abc")
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("COGNITO_USER_POOL_ID"), "{stderr}");
+    common::assert_refuses_to_start_without_a_user_pool(EXAMPLE).await;
 }

@@ -1,12 +1,14 @@
-//! Running an example server as a real process, shared by the tests of `actix_server`,
-//! `grpc_server` and the metrics of both HTTP servers.
+//! Running an example as a real process, shared by the tests of `actix_server`, `grpc_server`,
+//! the metrics of both HTTP servers and the `verify` CLI; and the verifier the in-process app
+//! tests serve.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cognito_verify::testing::TestIssuer;
+use cognito_verify::testing::{JwksServer, TestIssuer};
+use cognito_verify::{TokenUse, Verifier};
 use tokio::process::{Child, Command};
 
 /// `target/<profile>/examples/<name>`, built by `cargo test` alongside the tests.
@@ -65,4 +67,28 @@ pub(crate) async fn start_http(
         assert!(Instant::now() < deadline, "{name} did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Asserts that the server example `name` exits 2, naming the missing variable, when started
+/// without `COGNITO_USER_POOL_ID`.
+pub(crate) async fn assert_refuses_to_start_without_a_user_pool(name: &str) {
+    let output = Command::new(binary(name))
+        .env_clear()
+        .env("COGNITO_CLIENT_ID", "abc")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("COGNITO_USER_POOL_ID"), "{stderr}");
+}
+
+/// A test issuer, its keys on a loopback server, and a verifier of either kind of its tokens.
+pub(crate) async fn issuer_and_verifier() -> (TestIssuer, JwksServer, Verifier) {
+    let issuer = TestIssuer::new();
+    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
+    let pool = issuer.pool().jwks_uri(jwks.url());
+    let builder = Verifier::builder().pool(pool).token_use(TokenUse::Either);
+    (issuer, jwks, builder.build().unwrap())
 }
