@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cognito_verify::{Error, Pool, Requirement, TokenUse, Verifier};
+use cognito_verify::{Error, Pool, Requirement, TokenUse, Verifier, VerifierBuilder};
 use serde_json::{Value, json};
 
 /// The region the pools are created in (moto takes it from the `Authorization` header's credential
@@ -163,15 +163,20 @@ impl Cognito {
 
     /// A verifier for one pool and app client, with only the JWKS URI overridden.
     fn verifier(&self, pool_id: &str, client_id: &str, token_use: TokenUse) -> Verifier {
+        self.builder(pool_id, &[client_id], token_use)
+            .build()
+            .unwrap()
+    }
+
+    /// A builder for one pool and these app clients, with only the JWKS URI overridden.
+    fn builder(&self, pool_id: &str, client_ids: &[&str], token_use: TokenUse) -> VerifierBuilder {
         Verifier::builder()
             .pool(
                 Pool::new(pool_id)
-                    .client_id(client_id)
+                    .client_ids(client_ids.iter().copied())
                     .jwks_uri(self.jwks_uri(pool_id)),
             )
             .token_use(token_use)
-            .build()
-            .unwrap()
     }
 }
 
@@ -208,6 +213,32 @@ impl World {
         self.cognito
             .verifier(&self.pool_id, &self.client_id, token_use)
     }
+
+    /// A builder for the pool, accepting both kinds of token from the app client and `others`.
+    fn builder(&self, others: &[&str]) -> VerifierBuilder {
+        let clients = [&[self.client_id.as_str()], others].concat();
+        self.cognito
+            .builder(&self.pool_id, &clients, TokenUse::Either)
+    }
+
+    /// Asserts that the access verifier answers `expected` for `tokens.access`, and the id
+    /// verifier for `tokens.id`.
+    async fn assert_each_kind(&self, tokens: &Tokens, expected: &str) {
+        let access = self.verifier(TokenUse::Access).verify(&tokens.access).await;
+        assert_eq!(kind(access), expected, "the access token");
+        let id = self.verifier(TokenUse::Id).verify(&tokens.id).await;
+        assert_eq!(kind(id), expected, "the id token");
+    }
+}
+
+/// Asserts that `v` answers `expected` for both of the `tokens`.
+async fn assert_both(v: &Verifier, tokens: &Tokens, expected: &str) {
+    assert_eq!(
+        kind(v.verify(&tokens.access).await),
+        expected,
+        "the access token"
+    );
+    assert_eq!(kind(v.verify(&tokens.id).await), expected, "the id token");
 }
 
 fn str_at(v: &Value, pointer: &str) -> String {
@@ -274,13 +305,8 @@ async fn moto_access_and_id_tokens_verify_with_only_the_jwks_uri_overridden() {
     assert_eq!(id.email_verified, Some(true));
 
     // One verifier for both kinds, requiring the group the user is in; the keys fetched once.
-    let v = Verifier::builder()
-        .pool(
-            Pool::new(&w.pool_id)
-                .client_id(&w.client_id)
-                .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
-        )
-        .token_use(TokenUse::Either)
+    let v = w
+        .builder(&[])
         // Both kinds of token are checked here, so the requirement allows id tokens (a
         // requirement takes access tokens only unless it says so).
         .require_groups(Requirement::any_of(["admins"]).allow_id_tokens())
@@ -308,32 +334,15 @@ async fn a_second_pools_tokens_are_invalid_issuer() {
 
     // moto signs every pool's tokens with the same key, so the signature verifies and only the
     // issuer tells the pools apart.
-    assert_eq!(
-        kind(w.verifier(TokenUse::Access).verify(&other.access).await),
-        "invalid_issuer"
-    );
-    assert_eq!(
-        kind(w.verifier(TokenUse::Id).verify(&other.id).await),
-        "invalid_issuer"
-    );
+    w.assert_each_kind(&other, "invalid_issuer").await;
     // Even when the other pool's app client id is also accepted.
-    let v = Verifier::builder()
-        .pool(
-            Pool::new(&w.pool_id)
-                .client_ids([&w.client_id, &other_client])
-                .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
-        )
-        .token_use(TokenUse::Either)
-        .build()
-        .unwrap();
-    assert_eq!(kind(v.verify(&other.access).await), "invalid_issuer");
-    assert_eq!(kind(v.verify(&other.id).await), "invalid_issuer");
+    let v = w.builder(&[&other_client]).build().unwrap();
+    assert_both(&v, &other, "invalid_issuer").await;
     // And the other pool's own verifier accepts them.
     let v = w
         .cognito
         .verifier(&other_pool, &other_client, TokenUse::Either);
-    assert_eq!(kind(v.verify(&other.access).await), "ok");
-    assert_eq!(kind(v.verify(&other.id).await), "ok");
+    assert_both(&v, &other, "ok").await;
 }
 
 #[tokio::test]
@@ -343,26 +352,10 @@ async fn another_app_clients_tokens_are_invalid_client() {
     let mobile = w.cognito.create_client(&w.pool_id, "mobile").await;
     let tokens = w.cognito.sign_in(&w.pool_id, &mobile, "alice").await;
 
-    assert_eq!(
-        kind(w.verifier(TokenUse::Access).verify(&tokens.access).await),
-        "invalid_client"
-    );
-    assert_eq!(
-        kind(w.verifier(TokenUse::Id).verify(&tokens.id).await),
-        "invalid_client"
-    );
+    w.assert_each_kind(&tokens, "invalid_client").await;
     // Accepted once that client is configured too.
-    let v = Verifier::builder()
-        .pool(
-            Pool::new(&w.pool_id)
-                .client_ids([&w.client_id, &mobile])
-                .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
-        )
-        .token_use(TokenUse::Either)
-        .build()
-        .unwrap();
-    assert_eq!(kind(v.verify(&tokens.access).await), "ok");
-    assert_eq!(kind(v.verify(&tokens.id).await), "ok");
+    let v = w.builder(&[&mobile]).build().unwrap();
+    assert_both(&v, &tokens, "ok").await;
 }
 
 #[tokio::test]
@@ -403,13 +396,8 @@ async fn a_required_group_the_user_lacks_is_insufficient_group() {
     let carol = w.cognito.sign_in(&w.pool_id, &w.client_id, "carol").await;
     assert!(part(&carol.access, 1).get("cognito:groups").is_none());
 
-    let v = Verifier::builder()
-        .pool(
-            Pool::new(&w.pool_id)
-                .client_id(&w.client_id)
-                .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
-        )
-        .token_use(TokenUse::Either)
+    let v = w
+        .builder(&[])
         .require_groups(Requirement::any_of(["admins"]).allow_id_tokens())
         .build()
         .unwrap();
@@ -421,13 +409,8 @@ async fn a_required_group_the_user_lacks_is_insufficient_group() {
     }
     // A requirement that does not allow id tokens: moto's id token of a user in the group is the
     // wrong kind of token (401), never a pass.
-    let access_only = Verifier::builder()
-        .pool(
-            Pool::new(&w.pool_id)
-                .client_id(&w.client_id)
-                .jwks_uri(w.cognito.jwks_uri(&w.pool_id)),
-        )
-        .token_use(TokenUse::Either)
+    let access_only = w
+        .builder(&[])
         .require_groups(Requirement::any_of(["admins"]))
         .build()
         .unwrap();
