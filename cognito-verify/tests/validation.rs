@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use cognito_verify::testing::{JwksServer, TestIssuer};
 use cognito_verify::{
-    ActualUse, ErrorKind, HookRejection, Pool, Requirement, TokenUse, Verifier, hook_fn,
+    ActualUse, ErrorKind, HookRejection, Pool, Requirement, TokenUse, Verifier, VerifierBuilder,
+    hook_fn,
 };
 use common::{NOW, Setup, kind};
 use http::StatusCode;
@@ -163,44 +164,25 @@ async fn client_is_checked_on_client_id_for_access_and_aud_for_id() {
     assert_eq!(kind(&v.verify(&no_client).await), "missing_claim");
 
     // Several clients.
-    let several = Verifier::builder()
-        .pool(s.issuer.pool().client_id("other").jwks_uri(s.server.url()))
-        .token_use(TokenUse::Either)
-        .clock(s.clock.clone())
-        .build()
-        .unwrap();
-    assert_eq!(
-        kind(
-            &several
-                .verify(&s.issuer.access_token().client("other").sign())
-                .await
+    let several = either_on_the_clock(&s, s.issuer.pool().client_id("other"));
+    for (case, token, expected) in [
+        (
+            "the added client",
+            s.issuer.access_token().client("other").sign(),
+            "ok",
         ),
-        "ok"
-    );
-    assert_eq!(
-        kind(&several.verify(&s.issuer.access_token().sign()).await),
-        "ok"
-    );
-    assert_eq!(
-        kind(
-            &several
-                .verify(&s.issuer.access_token().client("third").sign())
-                .await
+        ("the issuer's client", s.issuer.access_token().sign(), "ok"),
+        (
+            "an unlisted client",
+            s.issuer.access_token().client("third").sign(),
+            "invalid_client",
         ),
-        "invalid_client"
-    );
+    ] {
+        assert_eq!(kind(&several.verify(&token).await), expected, "{case}");
+    }
 
     // The explicit opt-out accepts any client of the pool.
-    let any = Verifier::builder()
-        .pool(
-            Pool::new(s.issuer.pool_id())
-                .any_client()
-                .jwks_uri(s.server.url()),
-        )
-        .token_use(TokenUse::Either)
-        .clock(s.clock.clone())
-        .build()
-        .unwrap();
+    let any = either_on_the_clock(&s, Pool::new(s.issuer.pool_id()).any_client());
     assert_eq!(
         kind(
             &any.verify(&s.issuer.id_token().client("whatever").sign())
@@ -208,6 +190,17 @@ async fn client_is_checked_on_client_id_for_access_and_aud_for_id() {
         ),
         "ok"
     );
+}
+
+/// A verifier of either kind of token for `pool` (its keys from the test server), on the test's
+/// clock.
+fn either_on_the_clock(s: &Setup, pool: Pool) -> Verifier {
+    Verifier::builder()
+        .pool(pool.jwks_uri(s.server.url()))
+        .token_use(TokenUse::Either)
+        .clock(s.clock.clone())
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -297,19 +290,20 @@ async fn expiry_not_before_and_issued_at_with_leeway() {
     assert_eq!(kind(&default.verify(&token).await), "expired");
 }
 
+/// A verifier of either kind of token, its builder given a requirement by `require`.
+fn requiring(s: &Setup, require: impl FnOnce(VerifierBuilder) -> VerifierBuilder) -> Verifier {
+    require(s.builder(TokenUse::Either)).build().unwrap()
+}
+
 #[tokio::test]
 async fn scopes_any_and_all() {
     let s = Setup::new().await;
-    let any = s
-        .builder(TokenUse::Either)
-        .require_scopes(Requirement::any_of(["orders/read", "orders/write"]))
-        .build()
-        .unwrap();
-    let all = s
-        .builder(TokenUse::Either)
-        .require_scopes(Requirement::all_of(["orders/read", "orders/write"]))
-        .build()
-        .unwrap();
+    let any = requiring(&s, |b| {
+        b.require_scopes(Requirement::any_of(["orders/read", "orders/write"]))
+    });
+    let all = requiring(&s, |b| {
+        b.require_scopes(Requirement::all_of(["orders/read", "orders/write"]))
+    });
     let read = s.issuer.m2m_token(["orders/read"]).sign();
     let both = s.issuer.m2m_token(["orders/write", "orders/read"]).sign();
     let other = s.issuer.m2m_token(["orders/readx"]).sign();
@@ -332,16 +326,12 @@ async fn scopes_any_and_all() {
 #[tokio::test]
 async fn groups_any_and_all() {
     let s = Setup::new().await;
-    let any = s
-        .builder(TokenUse::Either)
-        .require_groups(Requirement::any_of(["admin", "ops"]))
-        .build()
-        .unwrap();
-    let all = s
-        .builder(TokenUse::Either)
-        .require_groups(Requirement::all_of(["admin", "ops"]).allow_id_tokens())
-        .build()
-        .unwrap();
+    let any = requiring(&s, |b| {
+        b.require_groups(Requirement::any_of(["admin", "ops"]))
+    });
+    let all = requiring(&s, |b| {
+        b.require_groups(Requirement::all_of(["admin", "ops"]).allow_id_tokens())
+    });
     let admin = s.issuer.access_token().groups(["admin"]).sign();
     let both = s.issuer.id_token().groups(["ops", "admin"]).sign();
     let none = s.issuer.access_token().sign();
