@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use cognito_verify::TokenUse;
 use cognito_verify::defaults::DEFAULT_UNKNOWN_KID_COOLDOWN;
-use cognito_verify::testing::{Fault, Gate};
+use cognito_verify::testing::Fault;
 use common::{
-    Rng, SEC, Setup, builder, capture_logs, kind, kinds, outcomes, settle, spawn_counted, with_kid,
+    Rng, SEC, Setup, capture_logs, distinct_tokens, gated, kind, kinds, outcomes, settle,
+    spawn_counted, with_kid,
 };
 
 /// 10,000 tokens with random unknown kids: the first refetches at once, then at most one
@@ -21,22 +22,10 @@ use common::{
 async fn a_flood_of_10000_unknown_kids_costs_one_fetch_per_cooldown_and_never_delays_known_kids() {
     capture_logs();
     let s = Setup::new().await;
-    let gate = Gate::start(s.server.addr()).await;
+    let (gate, v) = gated(&s).await;
     let uri = gate.url();
     let cooldown = DEFAULT_UNKNOWN_KID_COOLDOWN;
-    let v = builder(&s, &uri)
-        .token_cache_max_bytes(0)
-        .jwks_timeout(30 * SEC)
-        .build()
-        .unwrap();
-    let known: Vec<String> = (0..8)
-        .map(|i| {
-            s.issuer
-                .access_token()
-                .claim("jti", format!("known-{i}"))
-                .sign()
-        })
-        .collect();
+    let known = distinct_tokens(&s, "known", 8);
     assert_eq!(kind(&v.verify(&known[0]).await), "ok");
     settle(&v).await;
     let mut rng = Rng(0x5EED);

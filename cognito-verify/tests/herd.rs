@@ -8,28 +8,16 @@
 mod common;
 
 use cognito_verify::defaults::DEFAULT_KEY_MAX_STALENESS;
-use cognito_verify::testing::{Fault, Gate};
-use common::{NOW, SEC, Setup, builder, kind, kinds, spawn_counted};
+use cognito_verify::testing::Fault;
+use common::{NOW, SEC, Setup, distinct_tokens, gated, kind, kinds, spawn_counted};
 
 /// 1,000 concurrent verifies on an empty cache: all of them wait on one fetch (held at the gate
 /// until every verify is parked on it), and that is the only fetch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cold_start_herd_of_1000_verifies_makes_exactly_one_fetch() {
     let s = Setup::new().await;
-    let gate = Gate::start(s.server.addr()).await;
-    let v = builder(&s, &gate.url())
-        .token_cache_max_bytes(0)
-        .jwks_timeout(30 * SEC)
-        .build()
-        .unwrap();
-    let distinct: Vec<String> = (0..10)
-        .map(|i| {
-            s.issuer
-                .access_token()
-                .claim("jti", format!("herd-{i}"))
-                .sign()
-        })
-        .collect();
+    let (gate, v) = gated(&s).await;
+    let distinct = distinct_tokens(&s, "herd", 10);
     let tokens: Vec<String> = (0..1000).map(|i| distinct[i % 10].clone()).collect();
 
     gate.hold();
@@ -50,12 +38,7 @@ async fn a_cold_start_herd_of_1000_verifies_makes_exactly_one_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn herds_on_a_failing_endpoint_and_at_the_staleness_limit_make_one_fetch() {
     let s = Setup::new().await;
-    let gate = Gate::start(s.server.addr()).await;
-    let v = builder(&s, &gate.url())
-        .token_cache_max_bytes(0)
-        .jwks_timeout(30 * SEC)
-        .build()
-        .unwrap();
+    let (gate, v) = gated(&s).await;
     let tokens = vec![s.issuer.access_token().claim("exp", NOW + 86_400).sign(); 1000];
 
     s.server.set_fault(Fault::Status(500));

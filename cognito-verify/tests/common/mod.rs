@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cognito_verify::testing::{JwksServer, LogCapture, TestIssuer, b64, wait_for_key_fetches};
+use cognito_verify::testing::{
+    Gate, JwksServer, LogCapture, TestIssuer, b64, wait_for_key_fetches,
+};
 use cognito_verify::{
     Error, KeyFetchError, ManualClock, TokenUse, Verified, Verifier, VerifierBuilder,
 };
@@ -76,6 +78,30 @@ pub(crate) fn builder(s: &Setup, uri: &str) -> VerifierBuilder {
         .pool(s.issuer.pool().jwks_uri(uri))
         .token_use(TokenUse::Access)
         .clock(s.clock.clone())
+}
+
+/// A gate in front of the pool's server, and a verifier fetching through it with the token cache
+/// off and a 30 s fetch deadline: the set-up of the herds and floods.
+pub(crate) async fn gated(s: &Setup) -> (Gate, Verifier) {
+    let gate = Gate::start(s.server.addr()).await;
+    let v = builder(s, &gate.url())
+        .token_cache_max_bytes(0)
+        .jwks_timeout(30 * SEC)
+        .build()
+        .unwrap();
+    (gate, v)
+}
+
+/// `count` access tokens told apart by their `jti`, `<prefix>-0`, `<prefix>-1`, ….
+pub(crate) fn distinct_tokens(s: &Setup, prefix: &str, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            s.issuer
+                .access_token()
+                .claim("jti", format!("{prefix}-{i}"))
+                .sign()
+        })
+        .collect()
 }
 
 /// A fresh access token minted at the clock's current time (Cognito keeps issuing tokens).
