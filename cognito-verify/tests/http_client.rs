@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use cognito_verify::testing::{Fault, Gate, JwksServer, TestIssuer};
-use cognito_verify::{KeyFetchError, KeyFetchErrorKind, TokenUse, Verifier};
+use cognito_verify::{KeyFetchError, KeyFetchErrorKind, TokenUse, Verifier, VerifierBuilder};
 use common::{GUARD, NOW, Setup, fetch_error, kind};
 use reqwest::header::{HeaderMap, HeaderValue};
 
@@ -124,6 +124,27 @@ async fn a_redirect_followed_by_the_client_is_refused() {
     assert_eq!(attacker_server.fetch_count(), 1, "not followed this time");
 }
 
+/// `builder` with this fetch deadline and the injected client with this timeout of its own.
+fn deadline_verifier(
+    builder: VerifierBuilder,
+    deadline: Duration,
+    client_timeout: Option<Duration>,
+) -> Verifier {
+    builder
+        .jwks_timeout(deadline)
+        .http_client(injected(client_timeout))
+        .build()
+        .unwrap()
+}
+
+/// Asserts that verifying a token ends in a fetch `timeout`, by the fetch's own deadline.
+async fn assert_times_out(s: &Setup, v: &Verifier) {
+    let r = tokio::time::timeout(GUARD, v.verify(&s.issuer.access_token().sign()))
+        .await
+        .expect("the fetch ends by its deadline, not the client's");
+    assert_eq!(fetch_error(&r), Some(&KeyFetchError::Timeout));
+}
+
 /// The total deadline applies to an injected client's requests, even one with a much longer
 /// timeout of its own (or none): a body that stalls, and a request held before it reaches the
 /// endpoint, each end in `timeout`.
@@ -134,34 +155,20 @@ async fn the_deadline_applies_to_the_injected_clients_requests() {
         // A body that stalls after its first bytes.
         let s = Setup::new().await;
         s.server.set_fault(Fault::Stall);
-        let v = s
-            .builder(TokenUse::Access)
-            .jwks_timeout(deadline)
-            .http_client(injected(client_timeout))
-            .build()
-            .unwrap();
-        let r = tokio::time::timeout(GUARD, v.verify(&s.issuer.access_token().sign()))
-            .await
-            .expect("the fetch ends by its deadline, not the client's");
-        assert_eq!(fetch_error(&r), Some(&KeyFetchError::Timeout));
+        let v = deadline_verifier(s.builder(TokenUse::Access), deadline, client_timeout);
+        assert_times_out(&s, &v).await;
         assert_eq!(s.server.requests_with_header(MARKER, "yes"), 1);
 
         // A request held at a gate in front of the endpoint: no answer at all.
         let s = Setup::new().await;
         let gate = Gate::start(s.server.addr()).await;
         gate.hold();
-        let v = Verifier::builder()
+        let builder = Verifier::builder()
             .pool(s.issuer.pool().jwks_uri(gate.url()))
             .token_use(TokenUse::Access)
-            .clock(s.clock.clone())
-            .jwks_timeout(deadline)
-            .http_client(injected(client_timeout))
-            .build()
-            .unwrap();
-        let r = tokio::time::timeout(GUARD, v.verify(&s.issuer.access_token().sign()))
-            .await
-            .expect("the fetch ends by its deadline, not the client's");
-        assert_eq!(fetch_error(&r), Some(&KeyFetchError::Timeout));
+            .clock(s.clock.clone());
+        let v = deadline_verifier(builder, deadline, client_timeout);
+        assert_times_out(&s, &v).await;
         gate.release();
     }
 }
