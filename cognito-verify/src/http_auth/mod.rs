@@ -34,6 +34,8 @@
 mod parts;
 mod refusal;
 mod requirements;
+#[cfg(feature = "tower")]
+mod service;
 mod source;
 
 use std::borrow::Cow;
@@ -48,6 +50,8 @@ use crate::{Requirement, TryVerifyError, Verified, Verifier};
 pub use parts::request_parts;
 pub use refusal::{BearerError, Refusal};
 pub use requirements::Requirements;
+#[cfg(feature = "tower")]
+pub use service::{Gate, GateService, ResponseFuture};
 pub use source::{Extractor, TokenSource, token_from_authorization};
 
 /// A function that renders the response to a refusal; see [`HttpAuth::render_with`].
