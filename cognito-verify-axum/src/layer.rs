@@ -1,21 +1,16 @@
-//! The tower [`Layer`] and [`Service`] that authenticate requests, in tower-http's
-//! `AsyncRequireAuthorization` shape: a future that checks, then one that calls the inner service.
+//! The tower [`Layer`] that authenticates requests: its [`Gate`] checks each request for the
+//! core's [`GateService`].
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 
 use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
-use cognito_verify::http_auth::{HttpAuth, Requirements};
+use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Requirements};
 use cognito_verify::{ConfigError, Requirement, Verified};
 use futures_util::future::{BoxFuture, Either, Ready, ready as done};
 use http::Request;
-use pin_project_lite::pin_project;
 use tower_layer::Layer;
-use tower_service::Service;
 
 use crate::auth::respond;
 
@@ -78,18 +73,38 @@ impl<S> Layer<S> for CognitoAuthLayer {
     type Service = CognitoAuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CognitoAuthService {
-            inner,
-            guard: self.guard.clone(),
-        }
+        GateService::new(inner, self.clone())
     }
 }
 
-/// The [`Service`] made by [`CognitoAuthLayer`]. Its responses are axum [`Response`]s.
-#[derive(Debug, Clone)]
-pub struct CognitoAuthService<S> {
-    inner: S,
-    guard: Arc<Guard>,
+/// The [`Service`](tower_service::Service) made by [`CognitoAuthLayer`]. Its responses are axum
+/// [`Response`]s.
+pub type CognitoAuthService<S> = GateService<S, CognitoAuthLayer>;
+
+/// The response future of [`CognitoAuthService`]: the check, then the inner service.
+pub type ResponseFuture<S, B> = cognito_verify::http_auth::ResponseFuture<S, B, CognitoAuthLayer>;
+
+impl<B, ResBody> Gate<B, http::Response<ResBody>> for CognitoAuthLayer
+where
+    B: Send + 'static,
+    ResBody: HttpBody<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Refusal = Box<Response>;
+    type Check = Check<B>;
+
+    fn check(&self, request: Request<B>) -> Check<B> {
+        self.guard.check(request)
+    }
+
+    fn refused(refusal: Box<Response>) -> Response {
+        *refusal
+    }
+
+    fn passed(response: http::Response<ResBody>) -> Response {
+        response.map(Body::new)
+    }
 }
 
 /// The check of one request: at once, or after verifying a token.
@@ -134,80 +149,5 @@ impl Guard {
                 Err(refusal) => Err(Box::new(respond(Some(&guard.auth), &refusal, &parts))),
             }
         }))
-    }
-}
-
-impl<S, B, ResBody> Service<Request<B>> for CognitoAuthService<S>
-where
-    S: Service<Request<B>, Response = http::Response<ResBody>> + Clone,
-    B: Send + 'static,
-    ResBody: HttpBody<Data = Bytes> + Send + 'static,
-    ResBody::Error: Into<BoxError>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = ResponseFuture<S, B>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        // The service polled ready goes into the future; a clone stays for the next request.
-        let clone = self.inner.clone();
-        let service = std::mem::replace(&mut self.inner, clone);
-        let check = self.guard.check(request);
-        ResponseFuture {
-            state: State::Check { check },
-            service,
-        }
-    }
-}
-
-pin_project! {
-    /// The response future of [`CognitoAuthService`]: the check, then the inner service.
-    pub struct ResponseFuture<S, B>
-    where
-        S: Service<Request<B>>,
-    {
-        #[pin]
-        state: State<B, S::Future>,
-        service: S,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    enum State<B, F> {
-        Check { #[pin] check: Check<B> },
-        Call { #[pin] future: F },
-    }
-}
-
-impl<S, B, ResBody> Future for ResponseFuture<S, B>
-where
-    S: Service<Request<B>, Response = http::Response<ResBody>>,
-    ResBody: HttpBody<Data = Bytes> + Send + 'static,
-    ResBody::Error: Into<BoxError>,
-{
-    type Output = Result<Response, S::Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        loop {
-            match this.state.as_mut().project() {
-                StateProj::Check { check } => match ready!(check.poll(cx)) {
-                    Ok(request) => {
-                        let future = this.service.call(request);
-                        this.state.set(State::Call { future });
-                    }
-                    Err(refusal) => return Poll::Ready(Ok(*refusal)),
-                },
-                StateProj::Call { future } => {
-                    let response = ready!(future.poll(cx))?;
-                    return Poll::Ready(Ok(response.map(Body::new)));
-                }
-            }
-        }
     }
 }
