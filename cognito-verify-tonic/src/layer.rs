@@ -1,18 +1,15 @@
-//! The tower [`Layer`]s and the [`Service`] that authenticate gRPC calls, in tower-http's
-//! `AsyncRequireAuthorization` shape: a future that checks, then one that calls the inner service.
+//! The tower [`Layer`]s and the [`Service`] that authenticate gRPC calls: each layer is the
+//! [`Gate`] of the core's [`GateService`], which the service wraps for its [`NamedService`] name.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use cognito_verify::alb::AlbAuth;
-use cognito_verify::http_auth::{HttpAuth, Refusal, Requirements};
+use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Refusal, Requirements};
 use cognito_verify::{ConfigError, Verified};
 use futures_util::future::{BoxFuture, Either, Ready, ready as done};
 use http::Request;
-use pin_project_lite::pin_project;
 use tonic::Status;
 use tonic::server::NamedService;
 use tower_layer::Layer;
@@ -144,18 +141,13 @@ impl AlbAuthLayer {
     }
 }
 
-/// What a layer checks of each call (this crate's layers only: the trait cannot be named).
-pub trait Gate {
-    /// The check of a call: synchronous where it can be.
-    fn check<B: Send + 'static>(&self, request: Request<B>) -> Check<B>;
-}
-
 /// At once or after verifying a token: the call to pass on, or the status refusing it (boxed).
 type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
 type Checked<B> = Result<Request<B>, Box<Status>>;
 
-impl Gate for CognitoAuthLayer {
-    fn check<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
+impl CognitoAuthLayer {
+    /// The check of a call: synchronous where it can be.
+    fn check_call<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
         let (guard, (mut parts, body)) = (&self.guard, request.into_parts());
         let path = parts.uri.path();
         // An outer layer has verified the token: only the requirements remain.
@@ -186,8 +178,9 @@ impl Gate for CognitoAuthLayer {
     }
 }
 
-impl Gate for AlbAuthLayer {
-    fn check<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
+impl AlbAuthLayer {
+    /// The check of a call, after verifying its ALB metadata.
+    fn check_call<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
         let (auth, (mut parts, body)) = (self.0.clone(), request.into_parts());
         Either::Right(Box::pin(async move {
             let claims = auth.authenticate(&parts).await;
@@ -199,27 +192,46 @@ impl Gate for AlbAuthLayer {
     }
 }
 
-/// Each layer wraps a service in a [`CognitoAuthService`] that applies its check.
-macro_rules! wraps {
+/// Each layer wraps a service in a [`CognitoAuthService`] whose gate it is: its check, and a
+/// refusal as a trailers-only gRPC response (HTTP 200, `grpc-status` and the metadata).
+macro_rules! gates {
     ($($layer:ty),+) => {$(
         impl<S> Layer<S> for $layer {
             type Service = CognitoAuthService<S, $layer>;
 
             fn layer(&self, inner: S) -> Self::Service {
-                let gate = self.clone();
-                CognitoAuthService { inner, gate }
+                CognitoAuthService(GateService::new(inner, self.clone()))
+            }
+        }
+
+        impl<B: Send + 'static, ResBody: Default> Gate<B, http::Response<ResBody>> for $layer {
+            type Response = http::Response<ResBody>;
+            type Refusal = Box<Status>;
+            type Check = Check<B>;
+
+            fn check(&self, request: Request<B>) -> Check<B> {
+                self.check_call(request)
+            }
+
+            fn refused(status: Box<Status>) -> Self::Response {
+                status.into_http()
+            }
+
+            fn passed(response: Self::Response) -> Self::Response {
+                response
             }
         }
     )+};
 }
-wraps!(CognitoAuthLayer, AlbAuthLayer);
+gates!(CognitoAuthLayer, AlbAuthLayer);
 
 /// The [`Service`] made by [`CognitoAuthLayer`] and by [`AlbAuthLayer`] (`L`, the layer).
 #[derive(Debug, Clone)]
-pub struct CognitoAuthService<S, L = CognitoAuthLayer> {
-    inner: S,
-    gate: L,
-}
+pub struct CognitoAuthService<S, L = CognitoAuthLayer>(GateService<S, L>);
+
+/// The response future of [`CognitoAuthService`]: the check, then the inner service.
+pub type ResponseFuture<S, B, L = CognitoAuthLayer> =
+    cognito_verify::http_auth::ResponseFuture<S, B, L>;
 
 impl<S: NamedService, L> NamedService for CognitoAuthService<S, L> {
     const NAME: &'static str = S::NAME;
@@ -245,74 +257,20 @@ impl Guard {
     }
 }
 
-impl<S, L, B, ResBody> Service<Request<B>> for CognitoAuthService<S, L>
+/// Calls go to the wrapped [`GateService`], with its bounds and its types.
+impl<S, L, B> Service<Request<B>> for CognitoAuthService<S, L>
 where
-    S: Service<Request<B>, Response = http::Response<ResBody>> + Clone,
-    L: Gate,
-    B: Send + 'static,
-    ResBody: Default,
+    GateService<S, L>: Service<Request<B>>,
 {
-    type Response = http::Response<ResBody>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S, B>;
+    type Response = <GateService<S, L> as Service<Request<B>>>::Response;
+    type Error = <GateService<S, L> as Service<Request<B>>>::Error;
+    type Future = <GateService<S, L> as Service<Request<B>>>::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.0.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        // The service polled ready goes into the future; a clone stays for the next call.
-        let clone = self.inner.clone();
-        let service = std::mem::replace(&mut self.inner, clone);
-        let check = self.gate.check(request);
-        ResponseFuture {
-            state: State::Check { check },
-            service,
-        }
-    }
-}
-
-pin_project! {
-    /// The response future of [`CognitoAuthService`]: the check, then the inner service.
-    pub struct ResponseFuture<S, B>
-    where
-        S: Service<Request<B>>,
-    {
-        #[pin]
-        state: State<B, S::Future>,
-        service: S,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    enum State<B, F> {
-        Check { #[pin] check: Check<B> },
-        Call { #[pin] future: F },
-    }
-}
-
-impl<S, B, ResBody> Future for ResponseFuture<S, B>
-where
-    S: Service<Request<B>, Response = http::Response<ResBody>>,
-    ResBody: Default,
-{
-    type Output = Result<http::Response<ResBody>, S::Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        loop {
-            match this.state.as_mut().project() {
-                StateProj::Check { check } => match ready!(check.poll(cx)) {
-                    Ok(request) => {
-                        let future = this.service.call(request);
-                        this.state.set(State::Call { future });
-                    }
-                    // A trailers-only gRPC response: HTTP 200, `grpc-status` and the metadata.
-                    Err(status) => return Poll::Ready(Ok(status.into_http())),
-                },
-                StateProj::Call { future } => return future.poll(cx),
-            }
-        }
+        self.0.call(request)
     }
 }
