@@ -48,6 +48,9 @@
 //! and their duration, verified-token cache hits and misses, the age of each pool's keys); the
 //! names, labels and the logging rules (refusals at `debug`, rate-limited warnings, a span per
 //! verification) are in [`observe`].
+//!
+//! With the `tower` feature, [`http_auth`] also holds `GateService`, the tower service the axum
+//! and tonic layers share: its `Gate` checks each request, then the inner service is called.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
