@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz smoke run (issue 6): build the cargo-fuzz targets in fuzz/ and run each one briefly from
+# Fuzz smoke run: build the cargo-fuzz targets in fuzz/ and run each one briefly from
 # the committed seeds. Any crash, panic, leak or timeout fails the script and prints the input.
 # Not part of .ci/run. Usage: .ci/fuzz-smoke.sh [SECONDS_PER_TARGET]   (default 20)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Loopback load test for issue 5, target 4: requests/s of an axum app behind the
+# Loopback load test: requests/s of an axum app behind the
 # cognito-verify-axum layer (every request a verified-token cache hit) against the same app
 # without the layer, measured in one run, rounds alternating between the two.
 #

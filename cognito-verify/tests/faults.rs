@@ -140,7 +140,7 @@ async fn redirects_are_never_followed_even_to_a_live_key_server() {
 }
 
 /// A 200 answer whose key set has no usable key (`{"keys":[]}`, or only keys the verifier skips)
-/// is a failed fetch: the held keys keep serving. (It used to replace them, turning a misbehaving
+/// is a failed fetch: the held keys keep serving. (Replacing them would turn a misbehaving
 /// endpoint into 401s for every token, with no back-off and no staleness window.)
 #[tokio::test]
 async fn an_answer_with_no_usable_key_does_not_replace_the_held_keys() {

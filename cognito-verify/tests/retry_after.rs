@@ -63,8 +63,8 @@ async fn retry_after_on_429_and_503_is_respected_and_capped() {
 }
 
 /// Cold, `429 Retry-After: 120`: the answer names the rate limit and the wait; during the
-/// back-off `Error::retry_after()` is the time left before the next attempt (it used to say 1 s,
-/// though no fetch would happen for 120 s); no attempt is made before the wait is over, and the
+/// back-off `Error::retry_after()` is the time left before the next attempt (not the 1 s floor:
+/// no fetch happens for 120 s); no attempt is made before the wait is over, and the
 /// first request after it fetches.
 #[tokio::test]
 async fn a_cold_rate_limited_fetch_waits_the_time_asked_and_tells_the_time_left() {

@@ -1,4 +1,4 @@
-//! The axum example app (issue 3), served by the `axum_server` and `demo` examples.
+//! The axum example app, served by the `axum_server` and `demo` examples.
 //!
 //! | route | needs | answers |
 //! |---|---|---|

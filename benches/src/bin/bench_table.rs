@@ -1,5 +1,5 @@
 //! Prints the results of the last `cargo bench --bench verify` as a Markdown table with the
-//! ratios of issue 5, read from criterion's `estimates.json` files (medians).
+//! ratios the README's performance table reports, read from criterion's `estimates.json` files (medians).
 //!
 //! ```text
 //! cargo run -p cognito-verify-benches --bin bench_table [-- CRITERION_DIR]
