@@ -8,7 +8,7 @@ mod common;
 use axum::routing::get;
 use axum::{Json, Router};
 use cognito_verify::http_auth::HttpAuth;
-use cognito_verify::testing::verifier_with_keys_down;
+use cognito_verify::testing::{TokenBuilder, verifier_with_keys_down};
 use cognito_verify_axum::{
     AccessToken, AuthRejection, Authenticated, Claims, CognitoAuth, IdToken,
 };
@@ -89,10 +89,24 @@ fn standalone(auth: CognitoAuth) -> Router {
     routes().with_state(auth)
 }
 
-#[tokio::test]
-async fn access_token_extractor() {
+/// A fixture, and the extractors served on their own with its verifier.
+async fn standalone_app() -> (Fixture, App) {
     let fx = Fixture::new().await;
     let app = App::start(standalone(CognitoAuth::new(fx.verifier()))).await;
+    (fx, app)
+}
+
+/// The token signed with this `sub` and the `custom:tenant` claim `acme`.
+fn with_tenant(token: TokenBuilder<'_>, sub: &str) -> String {
+    token
+        .claim("sub", sub)
+        .claim("custom:tenant", "acme")
+        .sign()
+}
+
+#[tokio::test]
+async fn access_token_extractor() {
+    let (fx, app) = standalone_app().await;
 
     let token = fx.issuer.access_token().claim("sub", "a").sign();
     let reply = app.get_bearer("/access", &token).await;
@@ -139,8 +153,7 @@ async fn access_token_extractor() {
 
 #[tokio::test]
 async fn id_token_extractor() {
-    let fx = Fixture::new().await;
-    let app = App::start(standalone(CognitoAuth::new(fx.verifier()))).await;
+    let (fx, app) = standalone_app().await;
 
     let token = fx.issuer.id_token().claim("sub", "i").sign();
     let reply = app.get_bearer("/id", &token).await;
@@ -164,16 +177,10 @@ async fn id_token_extractor() {
 
 #[tokio::test]
 async fn claims_and_authenticated_extractors() {
-    let fx = Fixture::new().await;
-    let app = App::start(standalone(CognitoAuth::new(fx.verifier()))).await;
+    let (fx, app) = standalone_app().await;
 
-    let with_tenant = fx
-        .issuer
-        .id_token()
-        .claim("sub", "t")
-        .claim("custom:tenant", "acme")
-        .sign();
-    let reply = app.get_bearer("/tenant", &with_tenant).await;
+    let tenant_token = with_tenant(fx.issuer.id_token(), "t");
+    let reply = app.get_bearer("/tenant", &tenant_token).await;
     assert_eq!(
         (reply.status, reply.body),
         (200, json!({ "sub": "t", "tenant": "acme" }))
@@ -204,8 +211,7 @@ async fn claims_and_authenticated_extractors() {
 
 #[tokio::test]
 async fn optional_extractors() {
-    let fx = Fixture::new().await;
-    let app = App::start(standalone(CognitoAuth::new(fx.verifier()))).await;
+    let (fx, app) = standalone_app().await;
 
     // No token: None.
     for path in ["/maybe-access", "/maybe-id"] {
@@ -265,14 +271,8 @@ async fn extractors_answer_503_when_keys_are_unavailable() {
 
 #[tokio::test]
 async fn several_extractors_in_one_handler_verify_once() {
-    let fx = Fixture::new().await;
-    let app = App::start(standalone(CognitoAuth::new(fx.verifier()))).await;
-    let token = fx
-        .issuer
-        .access_token()
-        .claim("sub", "x")
-        .claim("custom:tenant", "acme")
-        .sign();
+    let (fx, app) = standalone_app().await;
+    let token = with_tenant(fx.issuer.access_token(), "x");
     let reply = app.oneshot_bearer("/two", &token).await;
     assert_eq!(
         (reply.status, reply.body),
@@ -292,12 +292,7 @@ async fn behind_the_layer_extractors_read_the_verified_token() {
             .with_state(CognitoAuth::new(fx.verifier())),
     )
     .await;
-    let token = fx
-        .issuer
-        .access_token()
-        .claim("sub", "x")
-        .claim("custom:tenant", "acme")
-        .sign();
+    let token = with_tenant(fx.issuer.access_token(), "x");
     assert_eq!(app.oneshot_bearer("/two", &token).await.status, 200);
     assert_eq!(fx.verification_count(), 1);
 
@@ -360,8 +355,7 @@ async fn without_a_layer_or_state_the_extractors_answer_500() {
 
 #[tokio::test]
 async fn the_rejection_can_be_handled_by_the_handler() {
-    let fx = Fixture::new().await;
-    let app = App::start(standalone(CognitoAuth::new(fx.verifier()))).await;
+    let (fx, app) = standalone_app().await;
     let expired = fx.issuer.access_token().expires_in(-60).sign();
     let reply = app.get_bearer("/handled", &expired).await;
     assert_eq!(reply.status, 200);
