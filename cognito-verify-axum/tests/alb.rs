@@ -2,6 +2,8 @@
 //! JWKS on loopback, requests made with reqwest.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -11,8 +13,8 @@ use cognito_verify::testing::alb::{AlbKeyServer, AlbTestKey, TestAlb};
 use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
 use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_axum::{AccessToken, AlbIdentity, CognitoAuth};
-use reqwest::header::HeaderMap;
-use serde_json::{Value, json};
+use common::App;
+use serde_json::json;
 
 /// Both verifiers: the ALB's for `x-amzn-oidc-data`, Cognito's for `x-amzn-oidc-accesstoken`.
 #[derive(Clone)]
@@ -41,24 +43,13 @@ async fn both(AlbIdentity(user): AlbIdentity, AccessToken(access): AccessToken) 
     format!("{} {}", user.sub(), access.client_id)
 }
 
-/// Serves the app on 127.0.0.1:0 and returns its base URL.
-async fn serve(state: AppState) -> String {
-    let app = Router::new()
-        .route("/me", get(me))
-        .route("/both", get(both))
-        .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
 struct Setup {
     alb: TestAlb,
     keys: AlbKeyServer,
     issuer: TestIssuer,
     _jwks: JwksServer,
-    base: String,
+    /// The app on 127.0.0.1:0, called over HTTP.
+    app: App,
 }
 
 impl Setup {
@@ -86,30 +77,18 @@ impl Setup {
             alb: AlbAuth::new(verifier),
             cognito: CognitoAuth::new(cognito),
         };
-        let base = serve(state).await;
+        let router = Router::new()
+            .route("/me", get(me))
+            .route("/both", get(both))
+            .with_state(state);
         Setup {
             alb,
             keys,
             issuer,
             _jwks: jwks,
-            base,
+            app: App::start(router).await,
         }
     }
-}
-
-/// GETs `path` with these headers: the status, the body as JSON (or text), and the headers.
-async fn get_with(base: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Value, HeaderMap) {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let mut request = client.get(format!("{base}{path}"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, body, headers)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,23 +97,23 @@ async fn alb_identity_verifies_the_data_header() {
     let token = s.alb.token().claim("sub", "user-1").sign();
 
     // Valid, with and without the identity header.
-    let (status, body, _) = get_with(&s.base, "/me", &[(DATA_HEADER, &token)]).await;
-    assert_eq!((status, body), (200, json!("user-1")));
+    let reply = s.app.get_http("/me", &[(DATA_HEADER, &token)]).await;
+    assert_eq!((reply.status, reply.body), (200, json!("user-1")));
     let headers = [(DATA_HEADER, token.as_str()), (IDENTITY_HEADER, "user-1")];
-    let (status, body, _) = get_with(&s.base, "/me", &headers).await;
-    assert_eq!((status, body), (200, json!("user-1")));
+    let reply = s.app.get_http("/me", &headers).await;
+    assert_eq!((reply.status, reply.body), (200, json!("user-1")));
     assert_eq!(s.keys.fetch_count(), 1);
 
     // Missing: 401 with a challenge without an error.
-    let (status, body, response) = get_with(&s.base, "/me", &[]).await;
+    let reply = s.app.get_http("/me", &[]).await;
     assert_eq!(
-        (status, body),
+        (reply.status, reply.body),
         (
             401,
             json!({"error": "unauthorized", "kind": "missing_token"})
         )
     );
-    assert_eq!(response["www-authenticate"], "Bearer");
+    assert_eq!(reply.www_authenticate.as_deref(), Some("Bearer"));
 
     // Forged (the signature of another key), another load balancer of the same region, an
     // identity header that is not the token's `sub`: 401 invalid_token.
@@ -149,13 +128,13 @@ async fn alb_identity_verifies_the_data_header() {
         (mismatch.to_vec(), "identity_mismatch"),
         (vec![(DATA_HEADER, "not.a.token")], "malformed_token"),
     ] {
-        let (status, body, response) = get_with(&s.base, "/me", &headers).await;
+        let reply = s.app.get_http("/me", &headers).await;
         assert_eq!(
-            (status, body),
+            (reply.status, reply.body),
             (401, json!({"error": "invalid_token", "kind": kind})),
             "{kind}"
         );
-        let challenge = response["www-authenticate"].to_str().unwrap();
+        let challenge = reply.www_authenticate.unwrap();
         assert!(
             challenge.starts_with("Bearer error=\"invalid_token\""),
             "{challenge}"
@@ -164,9 +143,9 @@ async fn alb_identity_verifies_the_data_header() {
 
     // Two data headers (even the same valid token twice): 400 invalid_request.
     let two = [(DATA_HEADER, token.as_str()), (DATA_HEADER, token.as_str())];
-    let (status, body, _) = get_with(&s.base, "/me", &two).await;
+    let reply = s.app.get_http("/me", &two).await;
     assert_eq!(
-        (status, body),
+        (reply.status, reply.body),
         (
             400,
             json!({"error": "invalid_request", "kind": "invalid_request"})
@@ -179,14 +158,14 @@ async fn alb_identity_verifies_the_data_header() {
         (DATA_HEADER, token.as_str()),
         (ACCESS_TOKEN_HEADER, &access),
     ];
-    let (status, body, _) = get_with(&s.base, "/both", &headers).await;
+    let reply = s.app.get_http("/both", &headers).await;
     assert_eq!(
-        (status, body),
+        (reply.status, reply.body),
         (200, json!(format!("user-1 {}", s.issuer.app_client_id())))
     );
-    let (status, body, _) = get_with(&s.base, "/both", &[(DATA_HEADER, &token)]).await;
+    let reply = s.app.get_http("/both", &[(DATA_HEADER, &token)]).await;
     assert_eq!(
-        (status, body),
+        (reply.status, reply.body),
         (
             401,
             json!({"error": "unauthorized", "kind": "missing_token"})
@@ -199,16 +178,16 @@ async fn an_unavailable_key_is_503_with_retry_after() {
     let s = Setup::new().await;
     s.keys.set_fault(Fault::Status(500));
     let token = s.alb.token().sign();
-    let (status, body, response) = get_with(&s.base, "/me", &[(DATA_HEADER, &token)]).await;
+    let reply = s.app.get_http("/me", &[(DATA_HEADER, &token)]).await;
     assert_eq!(
-        (status, body),
+        (reply.status, reply.body),
         (
             503,
             json!({"error": "temporarily_unavailable", "kind": "keys_unavailable"})
         )
     );
-    assert!(response.get("www-authenticate").is_none());
-    let retry: u64 = response["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(reply.www_authenticate.is_none());
+    let retry: u64 = reply.retry_after.unwrap().parse().unwrap();
     assert!(retry >= 1);
     assert_eq!(s.keys.fetch_count(), 1);
 }
