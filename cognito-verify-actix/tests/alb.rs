@@ -2,8 +2,10 @@
 //! loopback, requests made with reqwest.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, web};
 use cognito_verify::alb::{AlbAuth, DATA_HEADER, IDENTITY_HEADER};
 use cognito_verify::testing::Fault;
 use cognito_verify::testing::alb::{AlbKeyServer, AlbTestKey, TestAlb};
@@ -31,23 +33,14 @@ impl Setup {
         keys.add_key(alb.signing_key());
         let verifier = alb.verifier_builder(&keys.base_url()).build().unwrap();
         let alb_auth = AlbAuth::new(verifier);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = HttpServer::new(move || {
+        let (base, handle) = common::serve(move || {
             let app = App::new().route("/me", web::get().to(me));
             match auth {
                 Some(true) => app.app_data(web::Data::new(alb_auth.clone())),
                 Some(false) => app.app_data(alb_auth.clone()),
                 None => app,
             }
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        });
         Setup {
             alb,
             keys,

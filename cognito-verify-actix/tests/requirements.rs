@@ -7,7 +7,7 @@
 mod common;
 
 use actix_web::dev::{ServiceRequest, Transform as _, fn_service};
-use actix_web::{App, HttpResponse, HttpServer};
+use actix_web::{App, HttpResponse};
 use cognito_verify::Requirement;
 use cognito_verify_actix::Authenticate;
 use common::Pool;
@@ -39,9 +39,7 @@ async fn access_only_requirements_and_one_credential_over_http() {
 
     let pool = Pool::start().await;
     let auth = pool.auth();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = HttpServer::new(move || {
+    let (base, handle) = common::serve(move || {
         let admins = Requirement::any_of(["admin"]);
         let ok = || web::get().to(|| async { HttpResponse::Ok().finish() });
         let api = Authenticate::required().require_groups(admins.clone());
@@ -50,14 +48,7 @@ async fn access_only_requirements_and_one_credential_over_http() {
             .app_data(auth.clone())
             .service(web::resource("/api").wrap(api).route(ok()))
             .service(web::resource("/staff").wrap(staff).route(ok()))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    });
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let get = |path: &str, tokens: &[&str]| {
         let mut request = client.get(format!("{base}{path}"));

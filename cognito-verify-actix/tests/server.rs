@@ -6,10 +6,10 @@
 
 mod common;
 
-use actix_web::dev::ServerHandle;
+use actix_web::dev::{ServerHandle, ServiceResponse};
 use actix_web::http::header;
 use actix_web::test;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, web};
 use cognito_verify::testing::{SubjectHook, verifier_with_keys_down};
 use cognito_verify::{Requirement, TokenUse, Verified, Verifier};
 use cognito_verify_actix::{AccessToken, Authenticate, Authenticated, CognitoAuth, Optional};
@@ -25,17 +25,8 @@ struct Server {
 
 impl Server {
     fn start(auth: CognitoAuth) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let server =
-            HttpServer::new(move || App::new().app_data(auth.clone()).configure(common::routes))
-                .workers(1)
-                .disable_signals()
-                .listen(listener)
-                .unwrap()
-                .run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        let (base, handle) =
+            common::serve(move || App::new().app_data(auth.clone()).configure(common::routes));
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         Server {
             base,
@@ -81,6 +72,16 @@ impl Server {
     async fn stop(self) {
         self.handle.stop(true).await;
     }
+}
+
+/// The `WWW-Authenticate` of an in-process response.
+fn www_authenticate<B>(response: &ServiceResponse<B>) -> &str {
+    response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .unwrap()
+        .to_str()
+        .unwrap()
 }
 
 #[actix_web::test]
@@ -309,19 +310,11 @@ async fn a_middleware_can_bring_its_own_settings() {
     assert_eq!(ok.status(), 200);
     let missing =
         test::call_service(&app, request("/own/access", &Credential::None).to_request()).await;
-    assert_eq!(
-        missing.headers().get(header::WWW_AUTHENTICATE).unwrap(),
-        "Bearer realm=\"own\""
-    );
+    assert_eq!(www_authenticate(&missing), "Bearer realm=\"own\"");
     // The extractor behind it answers with the same settings.
     let id = Credential::Bearer(pool.issuer.id_token().sign());
     let refused = test::call_service(&app, request("/own/access", &id).to_request()).await;
-    let www = refused
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let www = www_authenticate(&refused);
     assert!(
         www.starts_with("Bearer realm=\"own\", error=\"invalid_token\""),
         "{www}"
@@ -359,12 +352,7 @@ async fn detail_and_a_custom_body() {
     let app = test::init_service(App::new().app_data(auth).configure(common::routes)).await;
     let response = test::call_service(&app, request("/access", &expired).to_request()).await;
     assert_eq!(response.status(), 401);
-    let www = response
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let www = www_authenticate(&response);
     assert!(
         www.starts_with("Bearer realm=\"test\", error=\"invalid_token\""),
         "{www}"

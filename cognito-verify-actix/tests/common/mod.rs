@@ -10,12 +10,12 @@
 )]
 
 use actix_web::body::MessageBody;
-use actix_web::dev::ServiceResponse;
+use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::test::{self, TestRequest};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use actix_web::{HttpResponse, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use cognito_verify::testing::{JwksServer, TestIssuer};
 use cognito_verify::{HookRejection, Requirement, TokenUse, Verifier, hook_fn};
 use cognito_verify_actix::{
@@ -494,4 +494,30 @@ pub async fn answer<B: MessageBody>(response: ServiceResponse<B>) -> Answer {
         retry_after,
         body,
     }
+}
+
+/// Serves the app `app` builds with a real `HttpServer` on 127.0.0.1:0 (one worker, no signal
+/// handling), spawned on the current runtime: its base URL and its handle.
+pub fn serve<F, T, B>(app: F) -> (String, ServerHandle)
+where
+    F: Fn() -> App<T> + Send + Clone + 'static,
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: MessageBody + 'static,
+{
+    let server = HttpServer::new(app)
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+    let base = format!("http://{}", server.addrs()[0]);
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (base, handle)
 }
