@@ -12,25 +12,31 @@ use cognito_verify_actix::{AuthError, Authenticated, CognitoAuth};
 use common::{Credential, Pool, answer, request};
 use serde_json::json;
 
+/// Refuses a caller without groups (403, the group `auditors` required), rendered with the
+/// settings from `web::Data<CognitoAuth>`.
+async fn auditors_only(
+    a: Authenticated,
+    auth: web::Data<CognitoAuth>,
+) -> Result<HttpResponse, AuthError> {
+    let required = Requirement::all_of(["auditors"]);
+    if a.groups().is_empty() {
+        return Err(AuthError::refused(
+            &auth,
+            Error::InsufficientGroup,
+            Some(&required),
+        ));
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+
 #[actix_web::test]
 async fn refusals_in_handlers_answer_like_the_middleware() {
     let pool = Pool::start().await;
-    let app = test::init_service(App::new().app_data(pool.auth()).route(
-        "/",
-        web::get().to(
-            |a: Authenticated, auth: web::Data<CognitoAuth>| async move {
-                let required = Requirement::all_of(["auditors"]);
-                if a.groups().is_empty() {
-                    return Err(AuthError::refused(
-                        &auth,
-                        Error::InsufficientGroup,
-                        Some(&required),
-                    ));
-                }
-                Ok::<_, AuthError>(HttpResponse::Ok().finish())
-            },
-        ),
-    ))
+    let app = test::init_service(
+        App::new()
+            .app_data(pool.auth())
+            .route("/", web::get().to(auditors_only)),
+    )
     .await;
     // `web::Data<CognitoAuth>` is not registered: only the extractor's `app_data` is. Register
     // both to use the settings in a handler.
@@ -38,22 +44,11 @@ async fn refusals_in_handlers_answer_like_the_middleware() {
     let response = test::call_service(&app, request("/", &credential).to_request()).await;
     assert_eq!(response.status(), 500);
 
-    let app = test::init_service(App::new().app_data(web::Data::new(pool.auth())).route(
-        "/",
-        web::get().to(
-            |a: Authenticated, auth: web::Data<CognitoAuth>| async move {
-                let required = Requirement::all_of(["auditors"]);
-                if a.groups().is_empty() {
-                    return Err(AuthError::refused(
-                        &auth,
-                        Error::InsufficientGroup,
-                        Some(&required),
-                    ));
-                }
-                Ok::<_, AuthError>(HttpResponse::Ok().finish())
-            },
-        ),
-    ))
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(pool.auth()))
+            .route("/", web::get().to(auditors_only)),
+    )
     .await;
     let response = test::call_service(&app, request("/", &credential).to_request()).await;
     let answer = answer(response).await;
