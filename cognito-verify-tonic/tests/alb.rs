@@ -6,22 +6,19 @@
 use cognito_verify::alb::{ACCESS_TOKEN_HEADER, AlbAuth, DATA_HEADER, IDENTITY_HEADER};
 use cognito_verify::alb::{AlbVerifier, IdentityCheck};
 use cognito_verify::http_auth::HttpAuth;
+use cognito_verify::testing::Fault;
 use cognito_verify::testing::alb::{AlbKeyServer, AlbTestKey, TestAlb};
-use cognito_verify::testing::{Fault, JwksServer, TestIssuer};
-use cognito_verify::{TokenUse, Verifier};
 use cognito_verify_tonic::{AlbAuthLayer, CognitoAuthLayer, RequestExt as _};
 use tokio_stream::StreamExt as _;
-use tonic::metadata::MetadataValue;
-use tonic::transport::{Channel, Server};
-use tonic::{Code, Request, Status};
-use tonic_health::pb::HealthCheckRequest;
+use tonic::Code;
+use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::health_server::HealthServer;
 
 mod common;
 
-use common::{Probe, start};
+use common::{Fixture, Probe, assert_keys_unavailable, call, check, entry};
 
 /// The probe of these tests: the handler answers with the caller's `sub` and email from the ALB
 /// claims (and, when a Cognito layer ran too, the access token's client id) in the response
@@ -56,39 +53,11 @@ where
         + Sync
         + 'static,
 {
-    let service = tower::Layer::layer(&layer, HealthServer::new(probe.clone()));
-    start(move |incoming| {
-        Server::builder()
-            .add_service(service)
-            .serve_with_incoming(incoming)
-    })
+    common::serve(tower::Layer::layer(
+        &layer,
+        HealthServer::new(probe.clone()),
+    ))
     .await
-}
-
-/// A call with these metadata entries, in order.
-fn call(metadata: &[(&'static str, &str)]) -> Request<HealthCheckRequest> {
-    let mut request = Request::new(HealthCheckRequest {
-        service: String::new(),
-    });
-    for (name, value) in metadata {
-        let value = MetadataValue::try_from(*value).unwrap();
-        request.metadata_mut().append(*name, value);
-    }
-    request
-}
-
-fn entry<'a>(response: &'a tonic::metadata::MetadataMap, name: &str) -> Option<&'a str> {
-    response.get(name).map(|v| v.to_str().unwrap())
-}
-
-/// `Check` as the client sees it: the caller's `sub`, or the status.
-async fn check(
-    client: &mut HealthClient<Channel>,
-    metadata: &[(&'static str, &str)],
-) -> Result<String, Status> {
-    let response = client.check(call(metadata)).await?;
-    assert_eq!(response.get_ref().status, i32::from(ServingStatus::Serving));
-    Ok(entry(response.metadata(), "x-sub").unwrap().to_owned())
 }
 
 /// The metadata of a call, the status code and the message (the kind) it gets.
@@ -277,16 +246,7 @@ async fn an_unavailable_key_is_unavailable_with_retry_after() {
     let status = check(&mut client, &[(DATA_HEADER, &token)])
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert_eq!(status.message(), "keys_unavailable");
-    assert!(status.metadata().get("www-authenticate").is_none());
-    let secs: u64 = entry(status.metadata(), "retry-after")
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(secs >= 1);
-    let pushback = entry(status.metadata(), "grpc-retry-pushback-ms").unwrap();
-    assert_eq!(pushback, (secs * 1000).to_string());
+    assert_keys_unavailable(&status);
     assert_eq!(s.keys.fetch_count(), 1);
     // A call refused before any key is needed is still UNAUTHENTICATED.
     let status = check(&mut client, &[]).await.unwrap_err();
@@ -297,15 +257,9 @@ async fn an_unavailable_key_is_unavailable_with_retry_after() {
 #[tokio::test]
 async fn the_alb_and_cognito_layers_stack_for_the_idp_access_token() {
     let s = Setup::new().await;
-    let issuer = TestIssuer::new();
-    let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-    let cognito = Verifier::builder()
-        .pool(issuer.pool().jwks_uri(jwks.url()))
-        .token_use(TokenUse::Access)
-        .build()
-        .unwrap();
+    let fx = Fixture::new().await;
     // The access token from ALB's header: exactly one, or none.
-    let cognito = HttpAuth::new(cognito).token_from(|parts| {
+    let cognito = HttpAuth::new(fx.verifier()).token_from(|parts| {
         let mut values = parts.headers.get_all(ACCESS_TOKEN_HEADER).iter();
         match (values.next(), values.next()) {
             (Some(one), None) => one.to_str().ok().map(str::to_owned),
@@ -318,7 +272,7 @@ async fn the_alb_and_cognito_layers_stack_for_the_idp_access_token() {
     let probe = probe();
     let mut client = serve(layers, &probe).await;
     let token = s.alb.token().claim("sub", "user-1").sign();
-    let access = issuer.access_token().sign();
+    let access = fx.issuer.access_token().sign();
 
     let both = [
         (DATA_HEADER, token.as_str()),
@@ -326,7 +280,7 @@ async fn the_alb_and_cognito_layers_stack_for_the_idp_access_token() {
     ];
     let response = client.check(call(&both)).await.unwrap();
     assert_eq!(entry(response.metadata(), "x-sub"), Some("user-1"));
-    let client_id = issuer.app_client_id();
+    let client_id = fx.issuer.app_client_id();
     assert_eq!(entry(response.metadata(), "x-client"), Some(client_id));
 
     // Each layer refuses what it checks; the outer (ALB) one first.
@@ -341,6 +295,6 @@ async fn the_alb_and_cognito_layers_stack_for_the_idp_access_token() {
     assert_eq!(status.code(), Code::Unauthenticated);
     assert_eq!(status.message(), "missing_token");
     assert_eq!(s.keys.fetch_count(), 1);
-    assert_eq!(jwks.fetch_count(), 1);
+    assert_eq!(fx.jwks.fetch_count(), 1);
     assert_eq!(probe.calls(), 1);
 }

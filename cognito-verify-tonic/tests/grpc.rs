@@ -8,11 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cognito_verify::http_auth::{HttpAuth, Requirements};
-use cognito_verify::testing::{Fault, JwksServer, SubjectHook, TestIssuer};
+use cognito_verify::testing::{Fault, SubjectHook, TestIssuer};
 use cognito_verify::{ConfigError, HookRejection, Requirement, TokenUse, Verifier, hook_fn};
 use cognito_verify_tonic::{CognitoAuthLayer, CognitoInterceptor, RequestExt as _};
 use tokio_stream::StreamExt as _;
-use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Server};
 use tonic::{Code, Request, Status};
 use tonic_health::pb::HealthCheckRequest;
@@ -25,7 +24,7 @@ const SERVICE: &str = "grpc.health.v1.Health";
 
 mod common;
 
-use common::{Probe, start};
+use common::{Fixture, Probe, assert_keys_unavailable, entry, serve, start};
 
 /// The probe of these tests: the handler reads the access token's claims and answers with the
 /// caller's `sub` in the response metadata.
@@ -55,17 +54,17 @@ async fn behind_layer(layer: CognitoAuthLayer, probe: &Probe) -> HealthClient<Ch
     .await
 }
 
+/// These values as `authorization` entries, in order.
+fn authorization<'a>(values: &[&'a str]) -> Vec<(&'static str, &'a str)> {
+    values
+        .iter()
+        .map(|value| ("authorization", *value))
+        .collect()
+}
+
 /// A call with these `authorization` entries, in order.
-fn call(authorization: &[&str]) -> Request<HealthCheckRequest> {
-    let mut request = Request::new(HealthCheckRequest {
-        service: String::new(),
-    });
-    for value in authorization {
-        request
-            .metadata_mut()
-            .append("authorization", MetadataValue::try_from(*value).unwrap());
-    }
-    request
+fn call(values: &[&str]) -> Request<HealthCheckRequest> {
+    common::call(&authorization(values))
 }
 
 /// The token and its `sub`.
@@ -78,20 +77,9 @@ fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-/// `Check` as the client sees it: the caller's `sub`, or the status.
-async fn check(
-    client: &mut HealthClient<Channel>,
-    authorization: &[&str],
-) -> Result<String, Status> {
-    let response = client.check(call(authorization)).await?;
-    assert_eq!(response.get_ref().status, i32::from(ServingStatus::Serving));
-    Ok(response
-        .metadata()
-        .get("x-sub")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned())
+/// `Check` with these `authorization` entries: the caller's `sub`, or the status.
+async fn check(client: &mut HealthClient<Channel>, values: &[&str]) -> Result<String, Status> {
+    common::check(client, &authorization(values)).await
 }
 
 /// `Watch`: the caller's `sub` once the first message has arrived, or the status.
@@ -100,45 +88,17 @@ async fn watch(
     authorization: &[&str],
 ) -> Result<String, Status> {
     let response = client.watch(call(authorization)).await?;
-    let sub = response
-        .metadata()
-        .get("x-sub")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let sub = entry(response.metadata(), "x-sub").unwrap().to_owned();
     let first = response.into_inner().next().await.unwrap()?;
     assert_eq!(first.status, i32::from(ServingStatus::Serving));
     Ok(sub)
 }
 
 fn challenge(status: &Status) -> Option<&str> {
-    status
-        .metadata()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap())
-}
-
-struct Fixture {
-    issuer: TestIssuer,
-    jwks: JwksServer,
+    entry(status.metadata(), "www-authenticate")
 }
 
 impl Fixture {
-    async fn new() -> Self {
-        let issuer = TestIssuer::new();
-        let jwks = JwksServer::start(issuer.jwks_json()).await.unwrap();
-        Fixture { issuer, jwks }
-    }
-
-    fn verifier(&self) -> Verifier {
-        Verifier::builder()
-            .pool(self.issuer.pool().jwks_uri(self.jwks.url()))
-            .token_use(TokenUse::Access)
-            .build()
-            .unwrap()
-    }
-
     /// Check: any valid access token; Watch: also the scope `api/read`.
     fn layer(&self) -> CognitoAuthLayer {
         let read = Requirements::new().scopes(Requirement::any_of(["api/read"]));
@@ -280,9 +240,8 @@ async fn the_layer_answers_each_refusal_with_its_status() {
 #[tokio::test]
 async fn a_hook_denial_is_permission_denied() {
     let fx = Fixture::new().await;
-    let verifier = Verifier::builder()
-        .pool(fx.issuer.pool().jwks_uri(fx.jwks.url()))
-        .token_use(TokenUse::Access)
+    let verifier = fx
+        .verifier_builder()
         .hook(SubjectHook::new("mallory", "revoked"))
         .build()
         .unwrap();
@@ -319,25 +278,7 @@ async fn keys_unavailable_is_unavailable_with_retry_after() {
     let access = fx.issuer.access_token().scope("api/read").sign();
     for _ in 0..2 {
         let status = check(&mut client, &[&bearer(&access)]).await.unwrap_err();
-        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-        assert_eq!(status.message(), "keys_unavailable");
-        assert!(challenge(&status).is_none(), "the token was not judged");
-        let secs: u64 = status
-            .metadata()
-            .get("retry-after")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(secs >= 1);
-        let pushback = status
-            .metadata()
-            .get("grpc-retry-pushback-ms")
-            .unwrap()
-            .to_str()
-            .unwrap();
-        assert_eq!(pushback, (secs * 1000).to_string());
+        assert_keys_unavailable(&status);
     }
     let status = watch(&mut client, &[&bearer(&access)]).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
@@ -426,13 +367,7 @@ async fn the_interceptor_answers_from_held_keys_and_fetches_in_the_background() 
         .require(read)
         .unwrap();
     let probe = probe();
-    let service = HealthServer::with_interceptor(probe.clone(), interceptor);
-    let mut client = start(move |incoming| {
-        Server::builder()
-            .add_service(service)
-            .serve_with_incoming(incoming)
-    })
-    .await;
+    let mut client = serve(HealthServer::with_interceptor(probe.clone(), interceptor)).await;
     let issuer = &fx.issuer;
     let (reader, sub) = signed(issuer.access_token().scope("api/read"));
 
@@ -479,9 +414,8 @@ async fn the_interceptor_answers_from_held_keys_and_fetches_in_the_background() 
 #[tokio::test]
 async fn the_interceptor_refuses_a_verifier_with_a_hook_and_keys_that_never_come() {
     let fx = Fixture::new().await;
-    let hooked = Verifier::builder()
-        .pool(fx.issuer.pool().jwks_uri(fx.jwks.url()))
-        .token_use(TokenUse::Access)
+    let hooked = fx
+        .verifier_builder()
         .hook(hook_fn(|_| async { Err(HookRejection::new("never")) }))
         .build()
         .unwrap();
@@ -499,20 +433,13 @@ async fn the_interceptor_refuses_a_verifier_with_a_hook_and_keys_that_never_come
 
     fx.jwks.set_fault(Fault::Status(500));
     // A back-off far longer than the test, so "backing off" below never depends on timing.
-    let verifier = Verifier::builder()
-        .pool(fx.issuer.pool().jwks_uri(fx.jwks.url()))
-        .token_use(TokenUse::Access)
+    let verifier = fx
+        .verifier_builder()
         .fetch_backoff(Duration::from_secs(3600), Duration::from_secs(3600))
         .build()
         .unwrap();
     let mut interceptor = CognitoInterceptor::new(verifier.clone()).unwrap();
-    let service = HealthServer::with_interceptor(probe(), interceptor.clone());
-    let mut client = start(move |incoming| {
-        Server::builder()
-            .add_service(service)
-            .serve_with_incoming(incoming)
-    })
-    .await;
+    let mut client = serve(HealthServer::with_interceptor(probe(), interceptor.clone())).await;
     let status = check(&mut client, &[&bearer(&token)]).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
     assert!(verifier.prefetch().await.is_err(), "the endpoint is down");
