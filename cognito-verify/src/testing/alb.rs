@@ -19,7 +19,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,10 +32,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-use super::server::respond;
+use super::server::{Loopback, respond};
 use super::{DEFAULT_TEST_CLIENT_ID, DEFAULT_TEST_TOKEN_LIFETIME_SECS, Fault, b64, uuid};
 use crate::alb::AlbVerifierBuilder;
 
@@ -468,24 +465,19 @@ struct KeyServerState {
 /// does not have. Counts requests, records their paths, and misbehaves on command (the same
 /// [`Fault`]s as the JWKS server). Stops when dropped.
 pub struct AlbKeyServer {
-    addr: SocketAddr,
+    server: Loopback,
     state: Arc<KeyServerState>,
-    shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl std::fmt::Debug for AlbKeyServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlbKeyServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        self.server.debug("AlbKeyServer", f)
     }
 }
 
 impl AlbKeyServer {
     /// Starts an empty key server on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state = Arc::new(KeyServerState {
             pems: RwLock::new(HashMap::new()),
             fault: RwLock::new(Fault::None),
@@ -493,25 +485,13 @@ impl AlbKeyServer {
             paths: Mutex::new(Vec::new()),
         });
         let app = Router::new().fallback(serve).with_state(state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(error) = server.await {
-                tracing::warn!(%error, "test ALB key server stopped");
-            }
-        });
-        Ok(AlbKeyServer {
-            addr,
-            state,
-            shutdown: Some(tx),
-        })
+        let server = Loopback::serve(app, "ALB keys").await?;
+        Ok(AlbKeyServer { server, state })
     }
 
     /// The base URL, `http://127.0.0.1:PORT` (the key of kid `K` is at `BASE/K`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr)
     }
 
     /// Serves `key`'s PEM at `/{kid}`.
@@ -554,14 +534,6 @@ impl AlbKeyServer {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-}
-
-impl Drop for AlbKeyServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! One loopback key server for many pools: each pool's JWKS at its own path.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -9,9 +8,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::oneshot;
 
-use super::server::bind_unused_port;
+use super::server::Loopback;
 
 #[derive(Default)]
 struct Served {
@@ -37,39 +35,23 @@ struct Served {
 /// # Ok(()) }
 /// ```
 pub struct PoolsJwksServer {
-    addr: SocketAddr,
+    server: Loopback,
     served: Arc<Served>,
-    shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl std::fmt::Debug for PoolsJwksServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PoolsJwksServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        self.server.debug("PoolsJwksServer", f)
     }
 }
 
 impl PoolsJwksServer {
     /// Starts serving (no pool yet) on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
-        let (listener, addr) = bind_unused_port().await?;
         let served = Arc::new(Served::default());
         let app = Router::new().fallback(serve).with_state(served.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(error) = server.await {
-                tracing::warn!(%error, "test JWKS server stopped");
-            }
-        });
-        Ok(PoolsJwksServer {
-            addr,
-            served,
-            shutdown: Some(tx),
-        })
+        let server = Loopback::serve(app, "pools' JWKS").await?;
+        Ok(PoolsJwksServer { server, served })
     }
 
     /// Serves this JWKS for `pool_id` from now on.
@@ -83,7 +65,10 @@ impl PoolsJwksServer {
 
     /// The JWKS URL of `pool_id`, `http://127.0.0.1:PORT/{pool_id}/.well-known/jwks.json`.
     pub fn url(&self, pool_id: &str) -> String {
-        format!("http://{}/{pool_id}/.well-known/jwks.json", self.addr)
+        format!(
+            "http://{}/{pool_id}/.well-known/jwks.json",
+            self.server.addr
+        )
     }
 
     /// How many requests it has received, for every pool (and for none).
@@ -97,14 +82,6 @@ impl PoolsJwksServer {
         pools
             .get(pool_id)
             .map_or(0, |(_, count)| count.load(Ordering::SeqCst))
-    }
-}
-
-impl Drop for PoolsJwksServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

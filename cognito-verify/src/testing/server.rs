@@ -64,23 +64,19 @@ struct Shared {
 /// URL names it alone, so the key cache's log events naming it (see
 /// [`LogCapture`](super::LogCapture)) are its own.
 pub struct JwksServer {
-    addr: SocketAddr,
+    server: Loopback,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl std::fmt::Debug for JwksServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwksServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        self.server.debug("JwksServer", f)
     }
 }
 
 impl JwksServer {
     /// Starts serving `jwks_json` on a free loopback port.
     pub async fn start(jwks_json: impl Into<String>) -> std::io::Result<Self> {
-        let (listener, addr) = bind_unused_port().await?;
         let shared = Arc::new(Shared {
             jwks: RwLock::new(jwks_json.into()),
             queued: Mutex::new(VecDeque::new()),
@@ -90,30 +86,18 @@ impl JwksServer {
             requests: Mutex::new(Vec::new()),
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(error) = server.await {
-                tracing::warn!(%error, "test JWKS server stopped");
-            }
-        });
-        Ok(JwksServer {
-            addr,
-            shared,
-            shutdown: Some(tx),
-        })
+        let server = Loopback::serve(app, "JWKS").await?;
+        Ok(JwksServer { server, shared })
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr
     }
 
     /// The JWKS URL, `http://127.0.0.1:PORT/.well-known/jwks.json`.
     pub fn url(&self) -> String {
-        format!("http://{}/.well-known/jwks.json", self.addr)
+        format!("http://{}/.well-known/jwks.json", self.server.addr)
     }
 
     /// Serves this JWKS from now on.
@@ -151,7 +135,7 @@ impl JwksServer {
 
     /// The base URL, `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr)
     }
 
     /// Answers with this fault from now on (`Fault::None` to heal).
@@ -182,7 +166,7 @@ impl JwksServer {
 
 /// A listener on a loopback port no earlier server of this process used. A port the system
 /// offers again is kept bound until a new one is found, so it is not offered twice in a row.
-pub(super) async fn bind_unused_port() -> std::io::Result<(TcpListener, SocketAddr)> {
+async fn bind_unused_port() -> std::io::Result<(TcpListener, SocketAddr)> {
     static USED: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     let mut offered_again = Vec::new();
     loop {
@@ -199,7 +183,41 @@ pub(super) async fn bind_unused_port() -> std::io::Result<(TcpListener, SocketAd
     }
 }
 
-impl Drop for JwksServer {
+/// An app served on a loopback port no earlier server of this process used
+/// ([`bind_unused_port`]), until dropped: what the test kit's key servers run on.
+pub(super) struct Loopback {
+    pub(super) addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Loopback {
+    /// Serves `app` in a spawned task; a server error is logged with `what` it served.
+    pub(super) async fn serve(app: Router, what: &'static str) -> std::io::Result<Self> {
+        let (listener, addr) = bind_unused_port().await?;
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(error) = server.await {
+                tracing::warn!(%error, what, "test key server stopped");
+            }
+        });
+        Ok(Loopback {
+            addr,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// `Debug` of the server `name` running on it: its address.
+    pub(super) fn debug(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Loopback {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
