@@ -154,14 +154,14 @@ impl Verifier {
     /// A token verified before is answered from the verified-token cache after re-checking its
     /// expiry and that its key is still published; the hook runs every time.
     pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
-        // Only the awaited parts enter the span: wrapping the whole (large) future would cost
-        // cache hits a copy of it.
         let span = observe::verification_span();
-        let result = match self.cached(token) {
-            Some(verified) => Ok(verified),
-            // A disabled span (no subscriber wants it) has nothing to enter.
-            None if span.is_disabled() => self.verify_uncached(token).await,
-            None => self.verify_uncached(token).instrument(span.clone()).await,
+        let started = self.inner.clock.now();
+        let result = match span.in_scope(|| self.verify_held(token, started)) {
+            Ok(Step::Done(verified)) => Ok(verified),
+            // Boxed: waiting for keys or a pool is rare, and inline its state would be part of
+            // (and moved with) every verification's future, cache hits included.
+            Ok(step) => Box::pin(self.finish(token, started, step).instrument(span.clone())).await,
+            Err(error) => Err(error),
         };
         let result = match (result, &self.inner.hook) {
             (Ok(verified), Some(hook)) => {
@@ -174,13 +174,22 @@ impl Verifier {
         result
     }
 
-    /// The cached verification of exactly this token, if it still holds: not expired (with its
-    /// pool's leeway), and the key under its `kid` in its pool's usable key set still the very
-    /// key that verified it.
-    fn cached(&self, token: &str) -> Option<Verified> {
+    /// Every check but the hook, at `now`, with what this verifier holds: the verified-token
+    /// cache's answer, else a verification with the pools and keys held. Nothing here waits:
+    /// a token that needs keys or a pool not held yet ends in the [`Step`] that says so.
+    fn verify_held(&self, token: &str, now: SystemTime) -> Result<Step, Error> {
+        match self.cached(token, now) {
+            Some(verified) => Ok(Step::Done(verified)),
+            None => self.verify_with(token, now, Given::Nothing),
+        }
+    }
+
+    /// The cached verification of exactly this token, if it still holds at `now`: not expired
+    /// (with its pool's leeway), and the key under its `kid` in its pool's usable key set still
+    /// the very key that verified it.
+    fn cached(&self, token: &str, now: SystemTime) -> Option<Verified> {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
-        let now = inner.clock.now();
         // One conversion for both checks (whole seconds are the milliseconds' floor).
         let now_ms = unix_millis(now);
         observe::token_cache(cache.get(token, |entry| {
@@ -194,20 +203,19 @@ impl Verifier {
         }))
     }
 
-    /// Every check but the hook, without the cache; caches the result.
-    ///
-    /// The work is synchronous ([`verify_with`](Self::verify_with)) but for fetching a missing
-    /// key set, so the future holds only what that fetch needs: a verification's buffers and
-    /// parsed token stay on the stack instead of being copied around inside the future.
-    async fn verify_uncached(&self, token: &str) -> Result<Verified, Error> {
-        let started = self.inner.clock.now();
-        let mut step = self.verify_with(token, started, Given::Nothing)?;
+    /// The rest of a verification whose synchronous part ([`verify_held`](Self::verify_held),
+    /// at `started`) ended waiting: asks the resolver for the pool, or fetches the key set,
+    /// then verifies again with what came back.
+    async fn finish(
+        &self,
+        token: &str,
+        started: SystemTime,
+        mut step: Step,
+    ) -> Result<Verified, Error> {
         let resolved;
         if let Step::NeedPool { issuer } = step {
-            // An issuer to ask the resolver about; then the token is parsed again, with its pool.
-            // Boxed: the resolver's future is large and rarely needed, and inline it would be
-            // part of (and copied with) every verification's future, cache hits included.
-            resolved = Box::pin(self.inner.pools.resolve(&issuer)).await?;
+            // An issuer to ask the resolver about; then the token is verified again, with its pool.
+            resolved = self.inner.pools.resolve(&issuer).await?;
             step = self.verify_with(token, started, Given::Pool(&resolved))?;
         }
         match step {
@@ -357,10 +365,7 @@ impl Verifier {
         if self.inner.hook.is_some() {
             return Err(TryVerifyError::AsyncHook);
         }
-        if let Some(verified) = self.cached(token) {
-            return Ok(verified);
-        }
-        match self.verify_with(token, self.inner.clock.now(), Given::Nothing)? {
+        match self.verify_held(token, self.inner.clock.now())? {
             Step::Done(verified) => Ok(verified),
             Step::NeedKeys { pool, kid, miss } => {
                 pool.keys.fetch_in_background(&kid, miss)?;
