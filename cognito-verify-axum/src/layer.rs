@@ -6,10 +6,11 @@ use std::sync::Arc;
 use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
-use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Requirements};
+use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Refusal, Requirements, Started};
 use cognito_verify::{ConfigError, Requirement, Verified};
 use futures_util::future::{BoxFuture, Either, Ready, ready as done};
 use http::Request;
+use http::request::Parts;
 use tower_layer::Layer;
 
 use crate::auth::respond;
@@ -114,7 +115,8 @@ type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
 type Checked<B> = Result<Request<B>, Box<Response>>;
 
 impl Guard {
-    /// The check of a request: synchronous unless a token has to be verified.
+    /// The check of a request: synchronous unless its token's verification has to wait (for a
+    /// key set, a pool or the hook).
     fn check<B: Send + 'static>(self: &Arc<Self>, request: Request<B>) -> Check<B> {
         let (mut parts, body) = request.into_parts();
         let refuse = |refusal, parts: &_| Err(Box::new(respond(Some(&self.auth), &refusal, parts)));
@@ -126,8 +128,8 @@ impl Guard {
             };
             return Either::Left(done(checked));
         }
-        let token = match self.auth.find_token(&parts) {
-            Ok(Some(token)) => token.into_owned(),
+        let started = match self.auth.find_token(&parts) {
+            Ok(Some(token)) => self.auth.start(&token),
             Ok(None) if self.optional => {
                 parts.extensions.insert(LayerMark(self.auth.clone()));
                 return Either::Left(done(Ok(Request::from_parts(parts, body))));
@@ -135,19 +137,32 @@ impl Guard {
             Ok(None) => return Either::Left(done(refuse(self.auth.missing_token(), &parts))),
             Err(refusal) => return Either::Left(done(refuse(refusal, &parts))),
         };
-        let guard = self.clone();
-        Either::Right(Box::pin(async move {
-            let (auth, requirements) = (&guard.auth, &guard.requirements);
-            let checked = (auth.verify(&token).await)
-                .and_then(|verified| requirements.check(auth, &verified).map(|()| verified));
-            match checked {
-                Ok(verified) => {
-                    parts.extensions.insert(verified);
-                    parts.extensions.insert(LayerMark(guard.auth.clone()));
-                    Ok(Request::from_parts(parts, body))
-                }
-                Err(refusal) => Err(Box::new(respond(Some(&guard.auth), &refusal, &parts))),
+        match started {
+            Started::Answered(answer) => Either::Left(done(self.admit(answer, parts, body))),
+            Started::Waiting(pending) => {
+                let guard = self.clone();
+                Either::Right(Box::pin(async move {
+                    guard.admit(pending.finish().await, parts, body)
+                }))
             }
-        }))
+        }
+    }
+
+    /// The request with its verified token, if the route's requirements are met; else the
+    /// refusal.
+    fn admit<B>(&self, answer: Result<Verified, Refusal>, mut parts: Parts, body: B) -> Checked<B> {
+        let checked = answer.and_then(|verified| {
+            self.requirements
+                .check(&self.auth, &verified)
+                .map(|()| verified)
+        });
+        match checked {
+            Ok(verified) => {
+                parts.extensions.insert(verified);
+                parts.extensions.insert(LayerMark(self.auth.clone()));
+                Ok(Request::from_parts(parts, body))
+            }
+            Err(refusal) => Err(Box::new(respond(Some(&self.auth), &refusal, &parts))),
+        }
     }
 }

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use cognito_verify::alb::AlbAuth;
-use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Refusal, Requirements};
+use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Refusal, Requirements, Started};
 use cognito_verify::{ConfigError, Verified};
 use futures_util::future::{BoxFuture, Either, Ready, ready as done};
 use http::Request;
+use http::request::Parts;
 use tonic::Status;
 use tonic::server::NamedService;
 use tower_layer::Layer;
@@ -148,7 +149,7 @@ type Checked<B> = Result<Request<B>, Box<Status>>;
 impl CognitoAuthLayer {
     /// The check of a call: synchronous where it can be.
     fn check_call<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
-        let (guard, (mut parts, body)) = (&self.guard, request.into_parts());
+        let (guard, (parts, body)) = (&self.guard, request.into_parts());
         let path = parts.uri.path();
         // An outer layer has verified the token: only the requirements remain.
         if let Some(verified) = parts.extensions.get::<Verified>() {
@@ -157,24 +158,20 @@ impl CognitoAuthLayer {
                 Err(refusal) => guard.refuse(&refusal, path),
             }));
         }
-        let token = match guard.auth.find_token(&parts) {
-            Ok(Some(token)) => token.into_owned(),
+        let started = match guard.auth.find_token(&parts) {
+            Ok(Some(token)) => guard.auth.start(&token),
             Ok(None) => return Either::Left(done(guard.refuse(&guard.auth.missing_token(), path))),
             Err(refusal) => return Either::Left(done(guard.refuse(&refusal, path))),
         };
-        let guard = guard.clone();
-        Either::Right(Box::pin(async move {
-            let path = parts.uri.path();
-            let checked = guard.auth.verify(&token).await;
-            let checked = checked.and_then(|v| guard.requirements_met(path, &v).map(|()| v));
-            let verified = match checked {
-                Ok(verified) => verified,
-                Err(refusal) => return guard.refuse(&refusal, path),
-            };
-            parts.extensions.insert(verified);
-            parts.extensions.insert(Mark(guard.auth.clone()));
-            Ok(Request::from_parts(parts, body))
-        }))
+        match started {
+            Started::Answered(answer) => Either::Left(done(guard.admit(answer, parts, body))),
+            Started::Waiting(pending) => {
+                let guard = guard.clone();
+                Either::Right(Box::pin(async move {
+                    guard.admit(pending.finish().await, parts, body)
+                }))
+            }
+        }
     }
 }
 
@@ -254,6 +251,19 @@ impl Guard {
     fn refuse<B>(&self, refusal: &Refusal, path: &str) -> Checked<B> {
         let detail = self.auth.includes_detail();
         Err(Box::new(refuse(refusal, detail, Some(path))))
+    }
+
+    /// The call with its verified token, if the requirements for its path are met; else the
+    /// status refusing it.
+    fn admit<B>(&self, answer: Result<Verified, Refusal>, mut parts: Parts, body: B) -> Checked<B> {
+        let path = parts.uri.path();
+        let verified = match answer.and_then(|v| self.requirements_met(path, &v).map(|()| v)) {
+            Ok(verified) => verified,
+            Err(refusal) => return self.refuse(&refusal, path),
+        };
+        parts.extensions.insert(verified);
+        parts.extensions.insert(Mark(self.auth.clone()));
+        Ok(Request::from_parts(parts, body))
     }
 }
 

@@ -10,7 +10,7 @@
 //!
 //! | name | type | labels | what |
 //! |---|---|---|---|
-//! | [`cognito_verify_verifications_total`](VERIFICATIONS_TOTAL) | counter | `outcome` = `accepted` \| `rejected`, `kind` | every answer of `verify` and `try_verify`; `kind` is the [`ErrorKind`] name of a refusal, empty when accepted |
+//! | [`cognito_verify_verifications_total`](VERIFICATIONS_TOTAL) | counter | `outcome` = `accepted` \| `rejected`, `kind` | every answer of `verify` and `try_verify` (and so of `HttpAuth::start`), counted once; `kind` is the [`ErrorKind`] name of a refusal, empty when accepted |
 //! | [`cognito_verify_key_fetches_total`](KEY_FETCHES_TOTAL) | counter | `outcome` = `ok` \| a [`KeyFetchErrorKind`](crate::KeyFetchErrorKind) name | every key fetch the verifier made (JWKS, and ALB keys) |
 //! | [`cognito_verify_key_fetch_seconds`](KEY_FETCH_SECONDS) | histogram | | how long each of those fetches took |
 //! | [`cognito_verify_token_cache_hits_total`](TOKEN_CACHE_HITS_TOTAL) | counter | | verifications answered from the verified-token cache |

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use serde::de::DeserializeOwned;
-use tracing::Instrument as _;
+use tracing::{Instrument as _, Span};
 
 use crate::claims::{AccessClaims, CLAIM_NAMES, IdClaims, Verified};
 use crate::clock::{Clock, unix_millis, unix_seconds};
@@ -154,14 +154,49 @@ impl Verifier {
     /// A token verified before is answered from the verified-token cache after re-checking its
     /// expiry and that its key is still published; the hook runs every time.
     pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
+        match self.start(token) {
+            Ok(answer) => answer,
+            // Boxed: waiting is rare (but for a hook), and inline its state would be part of (and
+            // moved with) every verification's future, cache hits included.
+            Err(waiting) => Box::pin(self.wait(token, waiting)).await,
+        }
+    }
+
+    /// The part of [`verify`](Self::verify) that does not wait: its answer (recorded), or what is
+    /// left to wait for (a key set, a pool, the hook).
+    pub(crate) fn start(&self, token: &str) -> Result<Result<Verified, Error>, Waiting> {
         let span = observe::verification_span();
         let started = self.inner.clock.now();
-        let result = match span.in_scope(|| self.verify_held(token, started)) {
-            Ok(Step::Done(verified)) => Ok(verified),
-            // Boxed: waiting for keys or a pool is rare, and inline its state would be part of
-            // (and moved with) every verification's future, cache hits included.
-            Ok(step) => Box::pin(self.finish(token, started, step).instrument(span.clone())).await,
+        let answer = match span.in_scope(|| self.verify_held(token, started)) {
+            Ok(Step::Done(verified)) if self.inner.hook.is_none() => Ok(verified),
             Err(error) => Err(error),
+            Ok(step) => {
+                return Err(Waiting {
+                    span,
+                    started,
+                    step,
+                });
+            }
+        };
+        observe::verification(&span, answer.as_ref().err().map(Error::kind));
+        Ok(answer)
+    }
+
+    /// The rest of a verification of `token` that [`start`](Self::start) left waiting: the key
+    /// set or pool, then the hook; records the answer.
+    pub(crate) async fn wait(&self, token: &str, waiting: Waiting) -> Result<Verified, Error> {
+        let Waiting {
+            span,
+            started,
+            step,
+        } = waiting;
+        let result = match step {
+            Step::Done(verified) => Ok(verified),
+            step => {
+                self.fetch_then_verify(token, started, step)
+                    .instrument(span.clone())
+                    .await
+            }
         };
         let result = match (result, &self.inner.hook) {
             (Ok(verified), Some(hook)) => {
@@ -203,10 +238,10 @@ impl Verifier {
         }))
     }
 
-    /// The rest of a verification whose synchronous part ([`verify_held`](Self::verify_held),
-    /// at `started`) ended waiting: asks the resolver for the pool, or fetches the key set,
-    /// then verifies again with what came back.
-    async fn finish(
+    /// After a synchronous part ([`verify_held`](Self::verify_held), at `started`) that ended
+    /// needing a pool or a key set: asks the resolver for the pool, or fetches the key set, then
+    /// verifies again with what came back.
+    async fn fetch_then_verify(
         &self,
         token: &str,
         started: SystemTime,
@@ -526,7 +561,7 @@ impl Verifier {
 }
 
 /// The token as text; non-UTF-8 input is a malformed token.
-fn token_text(token: &[u8]) -> Result<&str, Error> {
+pub(crate) fn token_text(token: &[u8]) -> Result<&str, Error> {
     std::str::from_utf8(token).map_err(|_| Error::malformed(TokenPart::Header, Malformed::NotUtf8))
 }
 
@@ -557,6 +592,14 @@ impl TryVerifyError {
             TryVerifyError::AsyncHook => ErrorKind::NotConfigured,
         }
     }
+}
+
+/// A verification that [`Verifier::start`] could not answer without waiting: its span, its clock
+/// reading, and what it waits for ([`Step::Done`] when only the hook is left).
+pub(crate) struct Waiting {
+    span: Span,
+    started: SystemTime,
+    step: Step,
 }
 
 /// What the synchronous part of a verification is given.

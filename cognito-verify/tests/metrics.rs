@@ -2,13 +2,14 @@
 //! process (this file is its own test binary): verifications by outcome and kind, the token
 //! cache, key fetches, and the age of the pool's keys, which keeps growing without fetches.
 #![cfg(feature = "metrics")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use cognito_verify::http_auth::{HttpAuth, Started};
 use cognito_verify::observe::{
     KEY_FETCHES_TOTAL, KEYS_AGE_REPORT_INTERVAL, KEYS_AGE_SECONDS, TOKEN_CACHE_HITS_TOTAL,
     TOKEN_CACHE_MISSES_TOTAL, VERIFICATIONS_TOTAL,
@@ -94,11 +95,30 @@ async fn verifications_fetches_the_cache_and_the_age_of_the_keys_are_recorded() 
     verifier.verify(&token).await.unwrap();
     verifier.verify("garbage").await.unwrap_err();
     assert!(verifier.try_verify("x.y.z").is_err());
+    // Through `HttpAuth::start`, each counted once: a cache hit answered at once, and a cold
+    // verifier's first token, which waits for its key set.
+    let auth = HttpAuth::from(verifier.clone());
+    assert!(matches!(
+        auth.start(token.as_bytes()),
+        Started::Answered(Ok(_))
+    ));
+    let cold = HttpAuth::from(
+        Verifier::builder()
+            .pool(issuer.pool().jwks_uri(jwks.url()))
+            .token_use(TokenUse::Access)
+            .clock(clock.clone())
+            .build()
+            .unwrap(),
+    );
+    let Started::Waiting(pending) = cold.start(token.as_bytes()) else {
+        panic!("no keys held: it waits");
+    };
+    pending.finish().await.unwrap();
 
     let counter = |name: &str| recorded.counter(name);
     assert_eq!(
         counter(&format!("{VERIFICATIONS_TOTAL}{{outcome=accepted,kind=}}")),
-        2
+        4
     );
     assert_eq!(
         counter(&format!(
@@ -112,9 +132,9 @@ async fn verifications_fetches_the_cache_and_the_age_of_the_keys_are_recorded() 
         )),
         0
     );
-    assert_eq!(counter(&format!("{TOKEN_CACHE_HITS_TOTAL}{{}}")), 1);
-    assert_eq!(counter(&format!("{TOKEN_CACHE_MISSES_TOTAL}{{}}")), 3);
-    assert_eq!(counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=ok}}")), 1);
+    assert_eq!(counter(&format!("{TOKEN_CACHE_HITS_TOTAL}{{}}")), 2);
+    assert_eq!(counter(&format!("{TOKEN_CACHE_MISSES_TOTAL}{{}}")), 4);
+    assert_eq!(counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=ok}}")), 2);
     assert_eq!(
         counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=connect}}")),
         0

@@ -45,6 +45,7 @@ use std::sync::Arc;
 use http::request::Parts;
 
 use crate::error::Error;
+use crate::verifier::{Waiting, token_text};
 use crate::{Requirement, TryVerifyError, Verified, Verifier};
 
 pub use parts::request_parts;
@@ -216,6 +217,28 @@ impl HttpAuth {
             .map_err(|e| self.refuse(e, None))
     }
 
+    /// [`verify`](Self::verify) without a future where nothing has to be waited for: most
+    /// tokens (verified-token cache hits, tokens whose pool and key are held, with no hook) are
+    /// answered here ([`Started::Answered`]); the rest are [`Started::Waiting`], a verification
+    /// that owns what it needs (a copy of the token) and can be finished where the request is no
+    /// longer borrowed. Either way the answer is `verify`'s, and it is recorded (logs, metrics)
+    /// once. For front ends whose check is otherwise a boxed future holding a copy of the token
+    /// for every request (the axum and tonic layers).
+    pub fn start(&self, token: &[u8]) -> Started {
+        let token = match token_text(token) {
+            Ok(token) => token,
+            Err(error) => return Started::Answered(Err(self.refuse(error, None))),
+        };
+        match self.inner.verifier.start(token) {
+            Ok(answer) => Started::Answered(answer.map_err(|e| self.refuse(e, None))),
+            Err(waiting) => Started::Waiting(Pending {
+                auth: self.clone(),
+                token: token.into(),
+                waiting,
+            }),
+        }
+    }
+
     /// Finds and verifies the request's token: `Ok(None)` when it has none.
     pub async fn authenticate(&self, parts: &Parts) -> Result<Option<Verified>, Refusal> {
         match self.find_token(parts)? {
@@ -269,5 +292,44 @@ impl HttpAuth {
             }
             None => refusal.default_response(self.inner.detail),
         }
+    }
+}
+
+/// A verification begun by [`HttpAuth::start`]: answered at once, or waiting.
+#[derive(Debug)]
+#[must_use]
+pub enum Started {
+    /// The answer, as [`HttpAuth::verify`] gives it.
+    Answered(Result<Verified, Refusal>),
+    /// A key set to fetch, a pool to ask the resolver about, or the hook to run first.
+    Waiting(Pending),
+}
+
+/// A verification that has to wait before it answers; it owns the token and the settings, so it
+/// borrows nothing from the request.
+#[must_use]
+pub struct Pending {
+    auth: HttpAuth,
+    token: Box<str>,
+    waiting: Waiting,
+}
+
+impl Pending {
+    /// Waits for what is missing and answers, as [`HttpAuth::verify`] would have.
+    pub async fn finish(self) -> Result<Verified, Refusal> {
+        let Pending {
+            auth,
+            token,
+            waiting,
+        } = self;
+        let answer = auth.inner.verifier.wait(&token, waiting).await;
+        answer.map_err(|e| auth.refuse(e, None))
+    }
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the token.
+        f.debug_struct("Pending").finish_non_exhaustive()
     }
 }
