@@ -138,13 +138,16 @@ ratio=$(awk -v a="$layer" -v b="$plain" 'BEGIN {printf "%.3f", a / b}')
 paired=$(awk '{rps[$5, $1] = $2; rounds[$5] = 1}
     END {for (r in rounds) print rps[r, "layer"] / rps[r, "plain"]}' "$work/results" | median)
 paired=$(awk -v r="$paired" 'BEGIN {printf "%.3f", r}')
-verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.9) ? "met" : "MISSED"}')
-verdict_paired=$(awk -v r="$paired" 'BEGIN {print (r >= 0.9) ? "met" : "MISSED"}')
+# The target: with the layer (every request a cache hit), at least 93 % of plain axum's
+# requests/s, i.e. the layer costs at most 7 % of a minimal handler's throughput.
+target=0.93
+verdict=$(awk -v r="$ratio" -v t="$target" 'BEGIN {print (r >= t) ? "met" : "MISSED"}')
+verdict_paired=$(awk -v r="$paired" -v t="$target" 'BEGIN {print (r >= t) ? "met" : "MISSED"}')
 echo
 echo "| variant | median req/s over $ROUNDS runs |"
 echo "|---|---:|"
 printf '| axum, no layer | %.0f |\n' "$plain"
 printf '| axum + CognitoAuth layer (cache hits) | %.0f |\n' "$layer"
 echo
-echo "ratio layer / plain, medians of the runs = ${ratio}x (target >= 0.9x: $verdict)"
-echo "median of the rounds' own ratios = ${paired}x (target >= 0.9x: $verdict_paired)"
+echo "ratio layer / plain, medians of the runs = ${ratio}x (target >= ${target}x: $verdict)"
+echo "median of the rounds' own ratios = ${paired}x (target >= ${target}x: $verdict_paired)"
