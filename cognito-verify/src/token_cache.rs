@@ -1,7 +1,8 @@
 //! The verified-token cache: a token verified once is answered from memory while it is valid.
 //!
 //! Rules:
-//! - Keyed by the exact token text, so no other token can hit an entry.
+//! - Keyed by the exact token text, so no other token can hit an entry. Looked up by its bytes:
+//!   bytes equal to a cached token's are that valid text, so a hit needs no UTF-8 check.
 //! - Owned by one verifier, so entries only ever answer for the configuration that verified them.
 //! - Only fully verified tokens (signature and every built-in rule) are inserted.
 //! - A hit is re-checked: `exp` against the clock, and the key now published under the entry's
@@ -74,8 +75,8 @@ pub(crate) struct DetachPermit(());
 /// What a hit needs to re-check and return.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    /// The token (the same text as the entry's key).
-    token: Arc<str>,
+    /// The token's text (the same bytes as the entry's key).
+    token: Arc<[u8]>,
     pub(crate) verified: Verified,
     /// The issuer (and so the key source) that verified it; while it is retired (its pool
     /// removed) or its resolved answer expired, the entry answers nothing.
@@ -96,7 +97,7 @@ impl Entry {
         exp: u64,
     ) -> Self {
         Entry {
-            token: Arc::from(token),
+            token: Arc::from(token.as_bytes()),
             verified,
             issuer,
             kid: kid.into(),
@@ -108,7 +109,7 @@ impl Entry {
 
 /// A bounded map from token text to its verification.
 pub(crate) struct TokenCache {
-    cache: SegmentedCache<Arc<str>, Arc<Entry>, foldhash::fast::RandomState>,
+    cache: SegmentedCache<Arc<[u8]>, Arc<Entry>, foldhash::fast::RandomState>,
     /// Tells this cache's slots in the per-thread fronts from other caches'.
     id: u64,
 }
@@ -133,8 +134,8 @@ thread_local! {
 
 /// The front slot of `token`, from its last bytes (signature characters, which are what tells
 /// real tokens apart). A token made to share a slot can only evict an entry from a front.
-fn front_slot(token: &str) -> usize {
-    let tail = &token.as_bytes()[token.len().saturating_sub(8)..];
+fn front_slot(token: &[u8]) -> usize {
+    let tail = &token[token.len().saturating_sub(8)..];
     let word = tail.iter().fold(0u64, |word, &b| word << 8 | u64::from(b));
     let spread = word.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
     usize::try_from(spread).unwrap_or(0) % TOKEN_CACHE_FRONT_SLOTS
@@ -154,7 +155,7 @@ impl TokenCache {
     pub(crate) fn new(max_bytes: u64) -> Self {
         let cache = SegmentedCache::builder(segments(max_bytes))
             .max_capacity(max_bytes)
-            .weigher(|_: &Arc<str>, entry: &Arc<Entry>| {
+            .weigher(|_: &Arc<[u8]>, entry: &Arc<Entry>| {
                 u32::try_from(entry_bytes(entry)).unwrap_or(u32::MAX)
             })
             .time_to_idle(TOKEN_CACHE_IDLE)
@@ -168,7 +169,7 @@ impl TokenCache {
 
     /// The cached verification of exactly `token`, if `holds` says it still holds (expiry, key);
     /// one that no longer holds is dropped.
-    pub(crate) fn get(&self, token: &str, holds: impl Fn(&Entry) -> bool) -> Option<Verified> {
+    pub(crate) fn get(&self, token: &[u8], holds: impl Fn(&Entry) -> bool) -> Option<Verified> {
         let at = front_slot(token);
         // From this thread's front, touching nothing shared.
         let front = FRONT.try_with(|front| {
@@ -291,27 +292,27 @@ mod tests {
             1,
         ));
         // First hit: from moka, the shared claims; it takes the front slot.
-        let first = cache.get("h.p.sig1", |_| true).unwrap();
+        let first = cache.get(b"h.p.sig1", |_| true).unwrap();
         assert!(first.shares_with(&original));
         for _ in 1..TOKEN_CACHE_FRONT_PRIVATE_AFTER {
             assert!(
                 cache
-                    .get("h.p.sig1", |_| true)
+                    .get(b"h.p.sig1", |_| true)
                     .unwrap()
                     .shares_with(&original)
             );
         }
         // Enough hits on this thread: its own copy, equal and unshared.
-        let private = cache.get("h.p.sig1", |_| true).unwrap();
+        let private = cache.get(b"h.p.sig1", |_| true).unwrap();
         assert!(!private.shares_with(&original));
         assert_eq!(private.claims(), original.claims());
         assert_eq!(private.raw_claims(), original.raw_claims());
         // Exactly the token: another text in the same slot or not is a miss.
-        assert!(cache.get("h.p.sig2", |_| true).is_none());
-        assert!(cache.get("h.p.sig", |_| true).is_none());
+        assert!(cache.get(b"h.p.sig2", |_| true).is_none());
+        assert!(cache.get(b"h.p.sig", |_| true).is_none());
         // A failed re-check drops the token from the front and from moka alike.
-        assert!(cache.get("h.p.sig1", |_| false).is_none());
-        assert!(cache.get("h.p.sig1", |_| true).is_none());
+        assert!(cache.get(b"h.p.sig1", |_| false).is_none());
+        assert!(cache.get(b"h.p.sig1", |_| true).is_none());
     }
 
     #[test]
@@ -319,13 +320,13 @@ mod tests {
         let (a, b) = (TokenCache::new(1 << 20), TokenCache::new(1 << 20));
         a.insert(Entry::new("h.p.s", verified("a"), issuer(), "k", key(), 1));
         for _ in 0..2 * TOKEN_CACHE_FRONT_PRIVATE_AFTER {
-            assert!(a.get("h.p.s", |_| true).is_some());
+            assert!(a.get(b"h.p.s", |_| true).is_some());
         }
-        assert!(b.get("h.p.s", |_| true).is_none(), "b never cached it");
+        assert!(b.get(b"h.p.s", |_| true).is_none(), "b never cached it");
         b.insert(Entry::new("h.p.s", verified("b"), issuer(), "k", key(), 1));
-        let from_b = b.get("h.p.s", |_| true).unwrap();
+        let from_b = b.get(b"h.p.s", |_| true).unwrap();
         assert_eq!(from_b.subject(), "b");
-        assert_eq!(a.get("h.p.s", |_| true).unwrap().subject(), "a");
+        assert_eq!(a.get(b"h.p.s", |_| true).unwrap().subject(), "a");
     }
 
     #[test]

@@ -154,6 +154,11 @@ impl Verifier {
     /// A token verified before is answered from the verified-token cache after re-checking its
     /// expiry and that its key is still published; the hook runs every time.
     pub async fn verify(&self, token: &str) -> Result<Verified, Error> {
+        self.verify_input(Input::Text(token)).await
+    }
+
+    /// [`verify`](Self::verify) of a token as given.
+    async fn verify_input(&self, token: Input<'_>) -> Result<Verified, Error> {
         match self.start(token) {
             Ok(answer) => answer,
             // Boxed: waiting is rare (but for a hook), and inline its state would be part of (and
@@ -164,7 +169,7 @@ impl Verifier {
 
     /// The part of [`verify`](Self::verify) that does not wait: its answer (recorded), or what is
     /// left to wait for (a key set, a pool, the hook).
-    pub(crate) fn start(&self, token: &str) -> Result<Result<Verified, Error>, Waiting> {
+    pub(crate) fn start(&self, token: Input<'_>) -> Result<Result<Verified, Error>, Waiting> {
         let span = observe::verification_span();
         let started = self.inner.clock.now();
         let answer = match span.in_scope(|| self.verify_held(token, started)) {
@@ -184,7 +189,7 @@ impl Verifier {
 
     /// The rest of a verification of `token` that [`start`](Self::start) left waiting: the key
     /// set or pool, then the hook; records the answer.
-    pub(crate) async fn wait(&self, token: &str, waiting: Waiting) -> Result<Verified, Error> {
+    pub(crate) async fn wait(&self, token: Input<'_>, waiting: Waiting) -> Result<Verified, Error> {
         let Waiting {
             span,
             started,
@@ -192,11 +197,15 @@ impl Verifier {
         } = waiting;
         let result = match step {
             Step::Done(verified) => Ok(verified),
-            step => {
-                self.fetch_then_verify(token, started, step)
-                    .instrument(span.clone())
-                    .await
-            }
+            // The synchronous part read the token as text before it asked for keys or a pool.
+            step => match token.text() {
+                Ok(text) => {
+                    self.fetch_then_verify(text, started, step)
+                        .instrument(span.clone())
+                        .await
+                }
+                Err(error) => Err(error),
+            },
         };
         let result = match (result, &self.inner.hook) {
             (Ok(verified), Some(hook)) => {
@@ -211,18 +220,20 @@ impl Verifier {
 
     /// Every check but the hook, at `now`, with what this verifier holds: the verified-token
     /// cache's answer, else a verification with the pools and keys held. Nothing here waits:
-    /// a token that needs keys or a pool not held yet ends in the [`Step`] that says so.
-    fn verify_held(&self, token: &str, now: SystemTime) -> Result<Step, Error> {
-        match self.cached(token, now) {
+    /// a token that needs keys or a pool not held yet ends in the [`Step`] that says so. The
+    /// cache is asked with the token's bytes (a hit is a text verified before); anything else
+    /// needs the token as text ([`Input::text`]).
+    fn verify_held(&self, token: Input<'_>, now: SystemTime) -> Result<Step, Error> {
+        match self.cached(token.bytes(), now) {
             Some(verified) => Ok(Step::Done(verified)),
-            None => self.verify_with(token, now, Given::Nothing),
+            None => self.verify_with(token.text()?, now, Given::Nothing),
         }
     }
 
     /// The cached verification of exactly this token, if it still holds at `now`: not expired
     /// (with its pool's leeway), and the key under its `kid` in its pool's usable key set still
     /// the very key that verified it.
-    fn cached(&self, token: &str, now: SystemTime) -> Option<Verified> {
+    fn cached(&self, token: &[u8], now: SystemTime) -> Option<Verified> {
         let inner = &*self.inner;
         let cache = inner.token_cache.as_ref()?;
         // One conversion for both checks (whole seconds are the milliseconds' floor).
@@ -349,7 +360,7 @@ impl Verifier {
     /// Verifies a token given as bytes (e.g. straight from a header); non-UTF-8 input is a
     /// malformed token.
     pub async fn verify_bytes(&self, token: &[u8]) -> Result<Verified, Error> {
-        self.verify(token_text(token)?).await
+        self.verify_input(Input::Bytes(token)).await
     }
 
     /// Verifies a token without waiting, for synchronous callers (a tonic `Interceptor`, a
@@ -389,6 +400,17 @@ impl Verifier {
     /// # Ok(()) }
     /// ```
     pub fn try_verify(&self, token: &str) -> Result<Verified, TryVerifyError> {
+        self.try_verify_input(Input::Text(token))
+    }
+
+    /// [`try_verify`](Self::try_verify) for a token given as bytes; non-UTF-8 input is a
+    /// malformed token.
+    pub fn try_verify_bytes(&self, token: &[u8]) -> Result<Verified, TryVerifyError> {
+        self.try_verify_input(Input::Bytes(token))
+    }
+
+    /// [`try_verify`](Self::try_verify) of a token as given.
+    fn try_verify_input(&self, token: Input<'_>) -> Result<Verified, TryVerifyError> {
         let span = observe::verification_span();
         let result = span.in_scope(|| self.try_verify_in_span(token));
         observe::verification(&span, result.as_ref().err().map(TryVerifyError::kind));
@@ -396,7 +418,7 @@ impl Verifier {
     }
 
     /// [`try_verify`](Self::try_verify) inside its span.
-    fn try_verify_in_span(&self, token: &str) -> Result<Verified, TryVerifyError> {
+    fn try_verify_in_span(&self, token: Input<'_>) -> Result<Verified, TryVerifyError> {
         if self.inner.hook.is_some() {
             return Err(TryVerifyError::AsyncHook);
         }
@@ -418,12 +440,6 @@ impl Verifier {
                 Err(TryVerifyError::WouldFetch)
             }
         }
-    }
-
-    /// [`try_verify`](Self::try_verify) for a token given as bytes; non-UTF-8 input is a
-    /// malformed token.
-    pub fn try_verify_bytes(&self, token: &[u8]) -> Result<Verified, TryVerifyError> {
-        self.try_verify(token_text(token)?)
     }
 
     /// Whether a [hook](crate::VerifyHook) is configured (then [`try_verify`](Self::try_verify)
@@ -560,9 +576,30 @@ impl Verifier {
     }
 }
 
-/// The token as text; non-UTF-8 input is a malformed token.
-pub(crate) fn token_text(token: &[u8]) -> Result<&str, Error> {
-    std::str::from_utf8(token).map_err(|_| Error::malformed(TokenPart::Header, Malformed::NotUtf8))
+/// A token as given: text, or bytes (from a header) not yet read as text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Input<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Input<'a> {
+    /// Its bytes, what the verified-token cache is asked with.
+    pub(crate) fn bytes(self) -> &'a [u8] {
+        match self {
+            Input::Text(text) => text.as_bytes(),
+            Input::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// The token as text; non-UTF-8 input is a malformed token.
+    pub(crate) fn text(self) -> Result<&'a str, Error> {
+        match self {
+            Input::Text(text) => Ok(text),
+            Input::Bytes(bytes) => std::str::from_utf8(bytes)
+                .map_err(|_| Error::malformed(TokenPart::Header, Malformed::NotUtf8)),
+        }
+    }
 }
 
 /// Why [`Verifier::try_verify`] gave no verified token.

@@ -95,6 +95,8 @@ async fn verifications_fetches_the_cache_and_the_age_of_the_keys_are_recorded() 
     verifier.verify(&token).await.unwrap();
     verifier.verify("garbage").await.unwrap_err();
     assert!(verifier.try_verify("x.y.z").is_err());
+    // Not UTF-8: refused as malformed, and counted like any other refusal.
+    verifier.verify_bytes(b"\xff.\xfe.\xfd").await.unwrap_err();
     // Through `HttpAuth::start`, each counted once: a cache hit answered at once, and a cold
     // verifier's first token, which waits for its key set.
     let auth = HttpAuth::from(verifier.clone());
@@ -124,7 +126,7 @@ async fn verifications_fetches_the_cache_and_the_age_of_the_keys_are_recorded() 
         counter(&format!(
             "{VERIFICATIONS_TOTAL}{{outcome=rejected,kind=malformed_token}}"
         )),
-        2
+        3
     );
     assert_eq!(
         counter(&format!(
@@ -133,7 +135,7 @@ async fn verifications_fetches_the_cache_and_the_age_of_the_keys_are_recorded() 
         0
     );
     assert_eq!(counter(&format!("{TOKEN_CACHE_HITS_TOTAL}{{}}")), 2);
-    assert_eq!(counter(&format!("{TOKEN_CACHE_MISSES_TOTAL}{{}}")), 4);
+    assert_eq!(counter(&format!("{TOKEN_CACHE_MISSES_TOTAL}{{}}")), 5);
     assert_eq!(counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=ok}}")), 2);
     assert_eq!(
         counter(&format!("{KEY_FETCHES_TOTAL}{{outcome=connect}}")),

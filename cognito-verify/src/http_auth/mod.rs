@@ -45,7 +45,7 @@ use std::sync::Arc;
 use http::request::Parts;
 
 use crate::error::Error;
-use crate::verifier::{Waiting, token_text};
+use crate::verifier::{Input, Waiting};
 use crate::{Requirement, TryVerifyError, Verified, Verifier};
 
 pub use parts::request_parts;
@@ -225,11 +225,7 @@ impl HttpAuth {
     /// once. For front ends whose check is otherwise a boxed future holding a copy of the token
     /// for every request (the axum and tonic layers).
     pub fn start(&self, token: &[u8]) -> Started {
-        let token = match token_text(token) {
-            Ok(token) => token,
-            Err(error) => return Started::Answered(Err(self.refuse(error, None))),
-        };
-        match self.inner.verifier.start(token) {
+        match self.inner.verifier.start(Input::Bytes(token)) {
             Ok(answer) => Started::Answered(answer.map_err(|e| self.refuse(e, None))),
             Err(waiting) => Started::Waiting(Pending {
                 auth: self.clone(),
@@ -310,7 +306,7 @@ pub enum Started {
 #[must_use]
 pub struct Pending {
     auth: HttpAuth,
-    token: Box<str>,
+    token: Box<[u8]>,
     waiting: Waiting,
 }
 
@@ -322,7 +318,11 @@ impl Pending {
             token,
             waiting,
         } = self;
-        let answer = auth.inner.verifier.wait(&token, waiting).await;
+        let answer = auth
+            .inner
+            .verifier
+            .wait(Input::Bytes(&token), waiting)
+            .await;
         answer.map_err(|e| auth.refuse(e, None))
     }
 }
