@@ -224,6 +224,29 @@ impl HttpAuth {
     /// longer borrowed. Either way the answer is `verify`'s, and it is recorded (logs, metrics)
     /// once. For front ends whose check is otherwise a boxed future holding a copy of the token
     /// for every request (the axum and tonic layers).
+    ///
+    /// ```
+    /// use cognito_verify::http_auth::{HttpAuth, Started};
+    /// use cognito_verify::testing::TestIssuer;
+    /// use cognito_verify::{TokenUse, Verifier};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = TestIssuer::new();
+    /// let verifier = Verifier::builder()
+    ///     .pool(issuer.pool().static_jwks(issuer.jwks_json()))
+    ///     .token_use(TokenUse::Access)
+    ///     .build()?;
+    /// let auth = HttpAuth::new(verifier);
+    /// let token = issuer.access_token().sign();
+    /// let verified = match auth.start(token.as_bytes()) {
+    ///     // The keys are held and there is no hook: answered without a future.
+    ///     Started::Answered(answer) => answer?,
+    ///     Started::Waiting(pending) => pending.finish().await?,
+    /// };
+    /// assert!(verified.access().is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn start(&self, token: &[u8]) -> Started {
         match self.inner.verifier.start(Input::Bytes(token)) {
             Ok(answer) => Started::Answered(answer.map_err(|e| self.refuse(e, None))),
