@@ -6,9 +6,11 @@ use std::sync::Arc;
 use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
-use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Refusal, Requirements, Started};
+use cognito_verify::http_auth::{
+    Check, Gate, GateService, HttpAuth, Refusal, Requirements, Started,
+};
 use cognito_verify::{ConfigError, Requirement, Verified};
-use futures_util::future::{BoxFuture, Either, Ready, ready as done};
+use futures_util::future::BoxFuture;
 use http::Request;
 use http::request::Parts;
 use tower_layer::Layer;
@@ -93,9 +95,9 @@ where
 {
     type Response = Response;
     type Refusal = Box<Response>;
-    type Check = Check<B>;
+    type Later = BoxFuture<'static, Checked<B>>;
 
-    fn check(&self, request: Request<B>) -> Check<B> {
+    fn check(&self, request: Request<B>) -> Gated<B> {
         self.guard.check(request)
     }
 
@@ -109,7 +111,7 @@ where
 }
 
 /// The check of one request: at once, or after verifying a token.
-type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
+type Gated<B> = Check<B, Box<Response>, BoxFuture<'static, Checked<B>>>;
 
 /// The request to pass on, or the refusal's response (boxed: refusals are the rare path).
 type Checked<B> = Result<Request<B>, Box<Response>>;
@@ -117,7 +119,7 @@ type Checked<B> = Result<Request<B>, Box<Response>>;
 impl Guard {
     /// The check of a request: synchronous unless its token's verification has to wait (for a
     /// key set, a pool or the hook).
-    fn check<B: Send + 'static>(self: &Arc<Self>, request: Request<B>) -> Check<B> {
+    fn check<B: Send + 'static>(self: &Arc<Self>, request: Request<B>) -> Gated<B> {
         let (mut parts, body) = request.into_parts();
         let refuse = |refusal, parts: &_| Err(Box::new(respond(Some(&self.auth), &refusal, parts)));
         // An outer layer has verified the token: only the requirements remain.
@@ -126,22 +128,22 @@ impl Guard {
                 Ok(()) => Ok(Request::from_parts(parts, body)),
                 Err(refusal) => refuse(refusal, &parts),
             };
-            return Either::Left(done(checked));
+            return Check::Now(checked);
         }
         let started = match self.auth.find_token(&parts) {
             Ok(Some(token)) => self.auth.start(&token),
             Ok(None) if self.optional => {
                 parts.extensions.insert(LayerMark(self.auth.clone()));
-                return Either::Left(done(Ok(Request::from_parts(parts, body))));
+                return Check::Now(Ok(Request::from_parts(parts, body)));
             }
-            Ok(None) => return Either::Left(done(refuse(self.auth.missing_token(), &parts))),
-            Err(refusal) => return Either::Left(done(refuse(refusal, &parts))),
+            Ok(None) => return Check::Now(refuse(self.auth.missing_token(), &parts)),
+            Err(refusal) => return Check::Now(refuse(refusal, &parts)),
         };
         match started {
-            Started::Answered(answer) => Either::Left(done(self.admit(answer, parts, body))),
+            Started::Answered(answer) => Check::Now(self.admit(answer, parts, body)),
             Started::Waiting(pending) => {
                 let guard = self.clone();
-                Either::Right(Box::pin(async move {
+                Check::Later(Box::pin(async move {
                     guard.admit(pending.finish().await, parts, body)
                 }))
             }

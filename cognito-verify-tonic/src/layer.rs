@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use cognito_verify::alb::AlbAuth;
-use cognito_verify::http_auth::{Gate, GateService, HttpAuth, Refusal, Requirements, Started};
+use cognito_verify::http_auth::{
+    Check, Gate, GateService, HttpAuth, Refusal, Requirements, Started,
+};
 use cognito_verify::{ConfigError, Verified};
-use futures_util::future::{BoxFuture, Either, Ready, ready as done};
+use futures_util::future::BoxFuture;
 use http::Request;
 use http::request::Parts;
 use tonic::Status;
@@ -143,31 +145,31 @@ impl AlbAuthLayer {
 }
 
 /// At once or after verifying a token: the call to pass on, or the status refusing it (boxed).
-type Check<B> = Either<Ready<Checked<B>>, BoxFuture<'static, Checked<B>>>;
+type Gated<B> = Check<B, Box<Status>, BoxFuture<'static, Checked<B>>>;
 type Checked<B> = Result<Request<B>, Box<Status>>;
 
 impl CognitoAuthLayer {
     /// The check of a call: synchronous where it can be.
-    fn check_call<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
+    fn check_call<B: Send + 'static>(&self, request: Request<B>) -> Gated<B> {
         let (guard, (parts, body)) = (&self.guard, request.into_parts());
         let path = parts.uri.path();
         // An outer layer has verified the token: only the requirements remain.
         if let Some(verified) = parts.extensions.get::<Verified>() {
-            return Either::Left(done(match guard.requirements_met(path, verified) {
+            return Check::Now(match guard.requirements_met(path, verified) {
                 Ok(()) => Ok(Request::from_parts(parts, body)),
                 Err(refusal) => guard.refuse(&refusal, path),
-            }));
+            });
         }
         let started = match guard.auth.find_token(&parts) {
             Ok(Some(token)) => guard.auth.start(&token),
-            Ok(None) => return Either::Left(done(guard.refuse(&guard.auth.missing_token(), path))),
-            Err(refusal) => return Either::Left(done(guard.refuse(&refusal, path))),
+            Ok(None) => return Check::Now(guard.refuse(&guard.auth.missing_token(), path)),
+            Err(refusal) => return Check::Now(guard.refuse(&refusal, path)),
         };
         match started {
-            Started::Answered(answer) => Either::Left(done(guard.admit(answer, parts, body))),
+            Started::Answered(answer) => Check::Now(guard.admit(answer, parts, body)),
             Started::Waiting(pending) => {
                 let guard = guard.clone();
-                Either::Right(Box::pin(async move {
+                Check::Later(Box::pin(async move {
                     guard.admit(pending.finish().await, parts, body)
                 }))
             }
@@ -177,9 +179,9 @@ impl CognitoAuthLayer {
 
 impl AlbAuthLayer {
     /// The check of a call, after verifying its ALB metadata.
-    fn check_call<B: Send + 'static>(&self, request: Request<B>) -> Check<B> {
+    fn check_call<B: Send + 'static>(&self, request: Request<B>) -> Gated<B> {
         let (auth, (mut parts, body)) = (self.0.clone(), request.into_parts());
-        Either::Right(Box::pin(async move {
+        Check::Later(Box::pin(async move {
             let claims = auth.authenticate(&parts).await;
             let detail = auth.includes_detail();
             let refused = |r| Box::new(refuse(&r, detail, Some(parts.uri.path())));
@@ -204,9 +206,9 @@ macro_rules! gates {
         impl<B: Send + 'static, ResBody: Default> Gate<B, http::Response<ResBody>> for $layer {
             type Response = http::Response<ResBody>;
             type Refusal = Box<Status>;
-            type Check = Check<B>;
+            type Later = BoxFuture<'static, Checked<B>>;
 
-            fn check(&self, request: Request<B>) -> Check<B> {
+            fn check(&self, request: Request<B>) -> Gated<B> {
                 self.check_call(request)
             }
 

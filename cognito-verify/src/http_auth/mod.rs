@@ -52,7 +52,7 @@ pub use parts::request_parts;
 pub use refusal::{BearerError, Refusal};
 pub use requirements::Requirements;
 #[cfg(feature = "tower")]
-pub use service::{Gate, GateService, ResponseFuture};
+pub use service::{Check, Gate, GateService, ResponseFuture};
 pub use source::{Extractor, TokenSource, token_from_authorization};
 
 /// A function that renders the response to a refusal; see [`HttpAuth::render_with`].

@@ -17,12 +17,12 @@ pub trait Gate<B, R> {
     /// What the check answers instead of the request (boxed by a gate whose refusals are large:
     /// they are the rare path).
     type Refusal;
-    /// The check of one request: the request to pass on (with what the check put into its
+    /// A check that has to wait: the request to pass on (with what the check put into its
     /// extensions), or the refusal.
-    type Check: Future<Output = Result<Request<B>, Self::Refusal>>;
+    type Later: Future<Output = Result<Request<B>, Self::Refusal>>;
 
-    /// The check of a request.
-    fn check(&self, request: Request<B>) -> Self::Check;
+    /// The check of a request: at once where it can be answered, else a future.
+    fn check(&self, request: Request<B>) -> Check<B, Self::Refusal, Self::Later>;
 
     /// The response to a refusal; the inner service is not called.
     fn refused(refusal: Self::Refusal) -> Self::Response;
@@ -31,8 +31,22 @@ pub trait Gate<B, R> {
     fn passed(response: R) -> Self::Response;
 }
 
+/// How a [`Gate`]'s check of one request ends.
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "`Now` carries the request on the common path, straight into the inner service's call: boxing it would cost every request an allocation"
+)]
+pub enum Check<B, Refusal, Later> {
+    /// Answered at once: the request to pass on, or the refusal.
+    Now(Result<Request<B>, Refusal>),
+    /// Answered by this future (a key set to fetch, the hook to run).
+    Later(Later),
+}
+
 /// A [`Service`] that checks each request with its [`Gate`] and calls the inner service with
-/// the requests it passes on.
+/// the requests it passes on: at once when the check answers at once, else when its future does
+/// (with the inner service, polled ready, moved into the response future).
 #[derive(Debug, Clone)]
 pub struct GateService<S, G> {
     inner: S,
@@ -60,35 +74,46 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        // The service polled ready goes into the future; a clone stays for the next request.
-        let clone = self.inner.clone();
-        let service = std::mem::replace(&mut self.inner, clone);
-        let check = self.gate.check(request);
-        ResponseFuture {
-            state: State::Check { check },
-            service,
-        }
+        let state = match self.gate.check(request) {
+            Check::Now(Ok(request)) => State::Call {
+                future: self.inner.call(request),
+            },
+            Check::Now(Err(refusal)) => State::Refused {
+                response: std::future::ready(G::refused(refusal)),
+            },
+            Check::Later(check) => {
+                // The service polled ready goes into the future; a clone stays for the next
+                // request.
+                let clone = self.inner.clone();
+                State::Check {
+                    check,
+                    service: std::mem::replace(&mut self.inner, clone),
+                }
+            }
+        };
+        ResponseFuture { state }
     }
 }
 
 pin_project! {
-    /// The response future of [`GateService`]: the check, then the inner service.
+    /// The response future of [`GateService`]: the check if it has to wait, then the inner
+    /// service; or the refusal.
     pub struct ResponseFuture<S, B, G>
     where
         S: Service<Request<B>>,
         G: Gate<B, S::Response>,
     {
         #[pin]
-        state: State<G::Check, S::Future>,
-        service: S,
+        state: State<G::Later, S, S::Future, G::Response>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<C, F> {
-        Check { #[pin] check: C },
+    enum State<C, S, F, R> {
+        Check { #[pin] check: C, service: S },
         Call { #[pin] future: F },
+        Refused { #[pin] response: std::future::Ready<R> },
     }
 }
 
@@ -103,14 +128,15 @@ where
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
-                StateProj::Check { check } => match ready!(check.poll(cx)) {
+                StateProj::Check { check, service } => match ready!(check.poll(cx)) {
                     Ok(request) => {
-                        let future = this.service.call(request);
+                        let future = service.call(request);
                         this.state.set(State::Call { future });
                     }
                     Err(refusal) => return Poll::Ready(Ok(G::refused(refusal))),
                 },
                 StateProj::Call { future } => return future.poll(cx).map_ok(G::passed),
+                StateProj::Refused { response } => return response.poll(cx).map(Ok),
             }
         }
     }
