@@ -1,5 +1,6 @@
 //! The tower service the layers of the front ends share (feature `tower`), in tower-http's
-//! `AsyncRequireAuthorization` shape: a future that checks, then one that calls the inner service.
+//! `AsyncRequireAuthorization` shape: a future that checks, then one that calls the inner service;
+//! a check that answers at once ([`Check::Now`]) calls the inner service straight away.
 
 use std::future::Future;
 use std::pin::Pin;
