@@ -585,7 +585,7 @@ pub(crate) enum Input<'a> {
 
 impl<'a> Input<'a> {
     /// Its bytes, what the verified-token cache is asked with.
-    pub(crate) fn bytes(self) -> &'a [u8] {
+    fn bytes(self) -> &'a [u8] {
         match self {
             Input::Text(text) => text.as_bytes(),
             Input::Bytes(bytes) => bytes,
@@ -593,7 +593,7 @@ impl<'a> Input<'a> {
     }
 
     /// The token as text; non-UTF-8 input is a malformed token.
-    pub(crate) fn text(self) -> Result<&'a str, Error> {
+    fn text(self) -> Result<&'a str, Error> {
         match self {
             Input::Text(text) => Ok(text),
             Input::Bytes(bytes) => std::str::from_utf8(bytes)
